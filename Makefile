@@ -1,0 +1,78 @@
+# Tenancy — every install step lives here; `make test` works on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+LAMBDA_PYTHON := 3.14
+LAYER_DIR := .build/layer
+STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+export AWS_ACCOUNT_ID_ENDPOINT_MODE := disabled
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.jsii-cache
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install build test test-unit test-integration test-infra lint format typecheck synth deploy dev invoke bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) is required"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NODE_STAMP): package.json
+	npm install --no-audit --no-fund --silent
+	touch $@
+
+install: $(STAMP) $(NODE_STAMP) ## create .venv and node_modules (CDK CLI)
+
+# The shared layer, built without Docker: manylinux wheels for the Lambda runtime, plus the tenancy package.
+$(LAYER_DIR)/.built: pyproject.toml $(STAMP) $(shell find layers/shared/python -name '*.py' 2>/dev/null)
+	rm -rf $(LAYER_DIR) && mkdir -p $(LAYER_DIR)/python
+	$(BIN)/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml","rb"))["project"]["dependencies"]))' > .build/layer-requirements.txt
+	$(BIN)/pip install --quiet --platform manylinux2014_x86_64 --implementation cp \
+		--python-version $(LAMBDA_PYTHON) --only-binary=:all: \
+		-r .build/layer-requirements.txt -t $(LAYER_DIR)/python
+	rm -rf $(LAYER_DIR)/python/boto3* $(LAYER_DIR)/python/botocore* $(LAYER_DIR)/python/s3transfer* $(LAYER_DIR)/python/bin
+	cp -r layers/shared/python/tenancy $(LAYER_DIR)/python/
+	find $(LAYER_DIR) -name '__pycache__' -type d -prune -exec rm -rf {} +
+	touch $@
+
+build: $(LAYER_DIR)/.built ## build the Lambda layer into .build/layer
+
+test: install build ## run unit, integration and infrastructure tests
+	$(BIN)/pytest tests -n 2 --dist loadfile -q
+
+test-unit: $(STAMP)
+	$(BIN)/pytest tests/unit -q
+
+test-integration: $(STAMP)
+	$(BIN)/pytest tests/integration -q
+
+test-infra: install build
+	$(BIN)/pytest tests/infrastructure -q
+
+lint: $(STAMP) ## ruff lint + format check, mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/shared/python/tenancy functions
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+synth: install build ## synthesize the CDK app into cdk.out
+	npx cdk synth --quiet
+
+deploy: install build ## deploy to the AWS account in your environment (STAGE=dev by default)
+	npx cdk deploy --all --require-approval never -c stage=$${STAGE:-dev}
+
+clean:
+	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,184 @@
+"""The one description of Tenancy's runtime wiring, read by the CDK stacks and by `localcloud`.
+
+Plain Python data only (no aws_cdk import), so the local cloud builds exactly what deploys:
+tables and their keys, the functions, their triggers, the EventBridge rule patterns and the routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from tenancy.names import (
+    APPLICATION_PLANE,
+    CONTROL_PLANE,
+    DEPROVISIONED,
+    OFFBOARDING,
+    ONBOARDING,
+    PROVISIONED,
+    event_source,
+)
+
+# The Lambda runtime: the newest Python runtime the pinned aws-cdk-lib offers. The layer is built
+# for the same version (Makefile LAMBDA_PYTHON); a test keeps the two equal.
+LAMBDA_PYTHON = "3.14"
+
+# --- tables -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A DynamoDB table: string keys, on-demand billing."""
+
+    suffix: str
+    partition_key: str = "PK"
+    sort_key: str = "SK"
+    indexes: tuple[Index, ...] = ()
+    stream: Literal["NEW_AND_OLD_IMAGES"] | None = None
+    ttl_attribute: str | None = None
+
+    def attribute_names(self) -> list[str]:
+        names = [self.partition_key, self.sort_key]
+        for index in self.indexes:
+            names += [index.partition_key, index.sort_key]
+        return list(dict.fromkeys(names))
+
+
+CONTROL_TABLE = TableSpec(
+    suffix="control",
+    indexes=(
+        # every tenant, newest last: GSI1PK="TENANT", GSI1SK="<createdAt>#<tenantId>"
+        Index("GSI1", "GSI1PK", "GSI1SK"),
+        # tenants by provisioning status: GSI2PK="STATUS#<status>", GSI2SK="<createdAt>#<tenantId>"
+        Index("GSI2", "GSI2PK", "GSI2SK"),
+    ),
+    stream="NEW_AND_OLD_IMAGES",
+)
+
+APP_TABLE = TableSpec(
+    suffix="app",
+    indexes=(
+        Index("GSI1", "GSI1PK", "GSI1SK"),  # by type (admin only)
+        Index("GSI2", "GSI2PK", "GSI2SK"),  # user -> tenants
+    ),
+    ttl_attribute="expiresAt",
+)
+
+# --- functions and their triggers ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+
+
+@dataclass(frozen=True)
+class ApiTrigger:
+    api: str  # "control" (IAM-authorized)
+    routes: tuple[Route, ...]
+    authorization: Literal["IAM"] = "IAM"
+
+
+@dataclass(frozen=True)
+class StreamTrigger:
+    table: TableSpec
+    batch_size: int = 10
+    retry_attempts: int = 5
+    max_batching_window_seconds: int = 1
+    bisect_batch_on_error: bool = True
+    report_batch_item_failures: bool = True
+
+
+@dataclass(frozen=True)
+class RuleTrigger:
+    rule: str  # rule id, unique within the app
+    plane: str  # the source plane whose events match
+    detail_types: tuple[str, ...]
+    retry_attempts: int = 4  # EventBridge -> target retries
+    max_event_age_seconds: int = 3600
+    async_retry_attempts: int = 2  # Lambda async invoke retries on function error
+
+    def pattern(self, app_name: str) -> dict[str, Any]:
+        return {"source": [event_source(app_name, self.plane)], "detail-type": list(self.detail_types)}
+
+
+Trigger = ApiTrigger | StreamTrigger | RuleTrigger
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str  # folder under functions/, also the Powertools service name
+    description: str
+    trigger: Trigger
+    timeout_seconds: int = 30
+    memory_mb: int = 512
+    # environment the function reads (see tenancy.config.Settings); values are filled by the deployer
+    environment: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def handler(self) -> str:
+        return "handler.lambda_handler"
+
+
+TENANT_API_ROUTES = (
+    Route("POST", "/tenants"),
+    Route("GET", "/tenants"),
+    Route("GET", "/tenants/{tenantId}"),
+    Route("PATCH", "/tenants/{tenantId}"),
+    Route("DELETE", "/tenants/{tenantId}"),
+    Route("POST", "/tenants/{tenantId}/retry"),
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        name="tenant_api",
+        description="Control-plane REST API: register, read, update and offboard tenants",
+        trigger=ApiTrigger(api="control", routes=TENANT_API_ROUTES),
+        timeout_seconds=29,
+        environment=("CONTROL_TABLE_NAME",),
+    ),
+    FunctionSpec(
+        name="provisioning",
+        description="Control-table stream: lifecycle changes to TenantOnboarding/TenantOffboarding",
+        trigger=StreamTrigger(table=CONTROL_TABLE),
+        timeout_seconds=60,
+        environment=("CONTROL_TABLE_NAME", "EVENT_BUS_NAME"),
+    ),
+    FunctionSpec(
+        name="tenant_provisioner",
+        description="Provisions and deprovisions a tenant's pool or silo resources",
+        trigger=RuleTrigger(rule="TenantLifecycleRequests", plane=CONTROL_PLANE, detail_types=(ONBOARDING, OFFBOARDING)),
+        timeout_seconds=900,
+        environment=(
+            "EVENT_BUS_NAME",
+            "APP_TABLE_NAME",
+            "TENANT_BUCKET_NAME",
+            "SILO_TEMPLATE_URL",
+            "SILO_STACK_ROLE_ARN",
+        ),
+    ),
+    FunctionSpec(
+        name="provisioning_completion",
+        description="Provisioning results to tenant status",
+        trigger=RuleTrigger(
+            rule="TenantLifecycleResults", plane=APPLICATION_PLANE, detail_types=(PROVISIONED, DEPROVISIONED)
+        ),
+        timeout_seconds=30,
+        environment=("CONTROL_TABLE_NAME",),
+    ),
+)
+
+
+def function(name: str) -> FunctionSpec:
+    for spec in FUNCTIONS:
+        if spec.name == name:
+            return spec
+    raise KeyError(name)

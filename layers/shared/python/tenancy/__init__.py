@@ -1,0 +1,1 @@
+"""Tenancy's shared library: every Lambda function imports it from the shared layer."""

@@ -1,0 +1,68 @@
+"""Domain errors. Each knows its HTTP status and stable error code; the API maps them to envelopes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class TenancyError(Exception):
+    status_code = 500
+    code = "INTERNAL_ERROR"
+
+    def __init__(self, message: str, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidRequestError(TenancyError):
+    status_code = 400
+    code = "BAD_REQUEST"
+
+
+class ValidationFailedError(TenancyError):
+    status_code = 422
+    code = "VALIDATION_ERROR"
+
+
+class NotFoundError(TenancyError):
+    status_code = 404
+    code = "NOT_FOUND"
+
+
+class ConflictError(TenancyError):
+    status_code = 409
+    code = "CONFLICT"
+
+
+class SlugTakenError(ConflictError):
+    code = "SLUG_TAKEN"
+
+
+class StaleVersionError(ConflictError):
+    code = "VERSION_CONFLICT"
+
+
+class IllegalTransitionError(ConflictError):
+    """A status change the tenant state machine does not allow from the tenant's current status."""
+
+    code = "ILLEGAL_TRANSITION"
+
+    def __init__(self, tenant_id: str, current: str, target: str) -> None:
+        super().__init__(
+            f"tenant {tenant_id} is {current}; it cannot become {target}",
+            {"tenantId": tenant_id, "currentStatus": current, "requestedStatus": target},
+        )
+        self.current = current
+        self.target = target
+
+
+class PayloadTooLargeError(TenancyError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class EventPublishError(TenancyError):
+    """EventBridge kept rejecting entries after every retry."""
+
+    code = "EVENT_PUBLISH_FAILED"

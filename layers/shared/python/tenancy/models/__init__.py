@@ -1,0 +1,1 @@
+"""Pydantic models, split by boundary: api (HTTP), domain, events (EventBridge)."""

@@ -1,0 +1,25 @@
+"""EventBridge envelopes the consumers parse (Powertools parser models, loaded only by consumers)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import Field
+
+from tenancy.models.events import TenantDeprovisionedDetail, TenantLifecycleDetail, TenantProvisionedDetail
+
+
+class TenantLifecycleEvent(EventBridgeModel):  # type: ignore[misc]
+    detail_type: Literal["TenantOnboarding", "TenantOffboarding"] = Field(alias="detail-type")
+    detail: TenantLifecycleDetail
+
+
+class TenantProvisionedEvent(EventBridgeModel):  # type: ignore[misc]
+    detail_type: Literal["TenantProvisioned"] = Field(alias="detail-type")
+    detail: TenantProvisionedDetail
+
+
+class TenantDeprovisionedEvent(EventBridgeModel):  # type: ignore[misc]
+    detail_type: Literal["TenantDeprovisioned"] = Field(alias="detail-type")
+    detail: TenantDeprovisionedDetail

@@ -1,0 +1,255 @@
+"""The control-table store: tenants and their slug markers.
+
+Every write is conditional: creation with `attribute_not_exists(PK)` and the slug marker in the same
+transaction, renames with optimistic locking on `version`, status changes only from a status the
+state machine allows. A refused write raises a domain error naming what it found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from tenancy import keys
+from tenancy.cursors import decode_cursor, encode_cursor
+from tenancy.dynamo import from_item, is_condition_failure, to_item, to_value
+from tenancy.errors import IllegalTransitionError, NotFoundError, SlugTakenError, StaleVersionError
+from tenancy.models.domain import Status, Tenant, Tier, sources_of
+from tenancy.timestamps import now_iso
+
+_BY_CREATION = ("GSI1", "GSI1PK", "GSI1SK")
+_BY_STATUS = ("GSI2", "GSI2PK", "GSI2SK")
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Tenant]
+    next_cursor: str | None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+
+class ControlStore:
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get(self, tenant_id: str) -> Tenant:
+        response = self._client.get_item(
+            TableName=self._table, Key=to_item(keys.tenant_key(tenant_id)), ConsistentRead=True
+        )
+        if "Item" not in response:
+            raise NotFoundError(f"tenant {tenant_id} not found", {"tenantId": tenant_id})
+        return _tenant(response["Item"])
+
+    def list(
+        self, *, status: Status | None = None, tier: Tier | None = None, limit: int = 20, cursor: str | None = None
+    ) -> Page:
+        """Tenants oldest first, by status when given; `tier` filters. Pages hold exactly `limit`
+        items while more exist; the cursor is bound to this status/tier query."""
+        index, pk_name, sk_name = _BY_STATUS if status else _BY_CREATION
+        pk_value = keys.status_index_pk(status) if status else keys.TENANT_ENTITY
+        scope = f"tenants?status={status or ''}&tier={tier or ''}"
+        key_names = frozenset({"PK", "SK", pk_name, sk_name})
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": pk_name},
+            "ExpressionAttributeValues": {":pk": to_value(pk_value)},
+            "Limit": limit + 1,
+        }
+        if tier:
+            query["FilterExpression"] = "#tier = :tier"
+            query["ExpressionAttributeNames"]["#tier"] = "tier"
+            query["ExpressionAttributeValues"][":tier"] = to_value(str(tier))
+        if cursor:
+            query["ExclusiveStartKey"] = to_item(decode_cursor(cursor, scope, key_names))
+
+        raw: list[dict[str, Any]] = []
+        while len(raw) <= limit:
+            response = self._client.query(**query)
+            raw += response.get("Items", [])
+            if "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+        next_cursor = None
+        if len(raw) > limit:
+            raw = raw[:limit]
+            last = from_item(raw[-1])
+            next_cursor = encode_cursor({name: last[name] for name in key_names}, scope)
+        return Page([_tenant(item) for item in raw], next_cursor)
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def create(self, tenant: Tenant) -> Tenant:
+        """Write the tenant and its slug marker in one transaction; a taken slug is a conflict."""
+        marker = {**keys.slug_key(tenant.slug), "tenantId": tenant.tenant_id, "createdAt": tenant.created_at}
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_item(_tenant_item(tenant)),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_item(marker),
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                raise SlugTakenError(
+                    f"slug {tenant.slug!r} is already taken",
+                    [{"field": "slug", "message": "already taken"}],
+                ) from None
+            raise
+        return tenant
+
+    def rename(self, tenant_id: str, name: str, expected_version: int) -> Tenant:
+        return self._update(
+            tenant_id,
+            condition="#version = :expected",
+            values={":expected": expected_version},
+            set_fields={"name": name},
+            on_refused=lambda current: StaleVersionError(
+                f"tenant {tenant_id} is at version {current.version}, not {expected_version}",
+                {"tenantId": tenant_id, "currentVersion": current.version, "expectedVersion": expected_version},
+            ),
+        )
+
+    def transition(
+        self,
+        tenant_id: str,
+        target: Status,
+        *,
+        expected_version: int | None = None,
+        set_fields: dict[str, Any] | None = None,
+        remove_fields: Iterable[str] = (),
+    ) -> Tenant:
+        """Move the tenant to `target` if the state machine allows it from its current status (and,
+        when given, only if it is still at `expected_version`)."""
+        sources = sorted(sources_of(target))
+        placeholders = {f":from{i}": str(source) for i, source in enumerate(sources)}
+        condition = f"#status IN ({', '.join(placeholders)})"
+        values: dict[str, Any] = dict(placeholders)
+        if expected_version is not None:
+            condition += " AND #version = :expected"
+            values[":expected"] = expected_version
+
+        def refused(current: Tenant) -> Exception:
+            if current.status in sources and expected_version is not None:
+                return StaleVersionError(
+                    f"tenant {tenant_id} is at version {current.version}, not {expected_version}",
+                    {"tenantId": tenant_id, "currentVersion": current.version, "expectedVersion": expected_version},
+                )
+            return IllegalTransitionError(tenant_id, str(current.status), str(target))
+
+        return self._update(
+            tenant_id,
+            condition=condition,
+            values=values,
+            set_fields={
+                **(set_fields or {}),
+                "provisioningStatus": str(target),
+                "GSI2PK": keys.status_index_pk(str(target)),
+            },
+            remove_fields=remove_fields,
+            on_refused=refused,
+        )
+
+    def release_slug(self, slug: str, tenant_id: str) -> None:
+        """Free a slug for reuse, only if it still belongs to this tenant (idempotent)."""
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=to_item(keys.slug_key(slug)),
+                ConditionExpression="attribute_not_exists(PK) OR tenantId = :tenant",
+                ExpressionAttributeValues={":tenant": to_value(tenant_id)},
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+
+    def _update(
+        self,
+        tenant_id: str,
+        *,
+        condition: str,
+        values: dict[str, Any],
+        set_fields: dict[str, Any],
+        on_refused: Any,
+        remove_fields: Iterable[str] = (),
+    ) -> Tenant:
+        """Conditional update that bumps `version` and `updatedAt` and returns the new tenant."""
+        names = {"#version": "version", "#status": "provisioningStatus"}
+        assignments = ["#version = #version + :one", "#updatedAt = :now"]
+        names["#updatedAt"] = "updatedAt"
+        expression_values = {":one": 1, ":now": now_iso(), **values}
+        for i, (name, value) in enumerate(set_fields.items()):
+            names[f"#s{i}"] = name
+            expression_values[f":s{i}"] = value
+            assignments.append(f"#s{i} = :s{i}")
+        expression = "SET " + ", ".join(assignments)
+        removals = []
+        for i, name in enumerate(remove_fields):
+            names[f"#r{i}"] = name
+            removals.append(f"#r{i}")
+        if removals:
+            expression += " REMOVE " + ", ".join(removals)
+        if "#status" not in condition:
+            names.pop("#status")
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=to_item(keys.tenant_key(tenant_id)),
+                UpdateExpression=expression,
+                ConditionExpression=f"attribute_exists(PK) AND {condition}",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_item(expression_values),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+            old = error.response.get("Item")
+            if not old:
+                raise NotFoundError(f"tenant {tenant_id} not found", {"tenantId": tenant_id}) from None
+            raise on_refused(_tenant(old)) from None
+        return _tenant(response["Attributes"])
+
+
+def _tenant_item(tenant: Tenant) -> dict[str, Any]:
+    created = keys.created_sort_key(tenant.created_at, tenant.tenant_id)
+    return {
+        **keys.tenant_key(tenant.tenant_id),
+        "GSI1PK": keys.TENANT_ENTITY,
+        "GSI1SK": created,
+        "GSI2PK": keys.status_index_pk(str(tenant.status)),
+        "GSI2SK": created,
+        "entity": keys.TENANT_ENTITY,
+        **tenant.model_dump(by_alias=True, exclude_none=True, mode="json"),
+    }
+
+
+def _tenant(item: dict[str, Any]) -> Tenant:
+    return Tenant.model_validate(from_item(item))
