@@ -43,6 +43,12 @@ class StaleVersionError(ConflictError):
     code = "VERSION_CONFLICT"
 
 
+class StaleOperationError(ConflictError):
+    """A lifecycle result for an operation the tenant is no longer in (a late or duplicate result)."""
+
+    code = "STALE_OPERATION"
+
+
 class IllegalTransitionError(ConflictError):
     """A status change the tenant state machine does not allow from the tenant's current status."""
 

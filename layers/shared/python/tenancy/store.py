@@ -16,7 +16,13 @@ from botocore.exceptions import ClientError
 from tenancy import keys
 from tenancy.cursors import decode_cursor, encode_cursor
 from tenancy.dynamo import from_item, is_condition_failure, to_item, to_value
-from tenancy.errors import IllegalTransitionError, NotFoundError, SlugTakenError, StaleVersionError
+from tenancy.errors import (
+    IllegalTransitionError,
+    NotFoundError,
+    SlugTakenError,
+    StaleOperationError,
+    StaleVersionError,
+)
 from tenancy.models.domain import Status, Tenant, Tier, sources_of
 from tenancy.timestamps import now_iso
 
@@ -141,25 +147,26 @@ class ControlStore:
         tenant_id: str,
         target: Status,
         *,
-        expected_version: int | None = None,
+        operation_id: str | None = None,
         set_fields: dict[str, Any] | None = None,
         remove_fields: Iterable[str] = (),
     ) -> Tenant:
-        """Move the tenant to `target` if the state machine allows it from its current status (and,
-        when given, only if it is still at `expected_version`)."""
+        """Move the tenant to `target` if the state machine allows it from its current status and,
+        when `operation_id` is given, only if the tenant is still in that operation (a result of an
+        earlier attempt can then never move a later one)."""
         sources = sorted(sources_of(target))
         placeholders = {f":from{i}": str(source) for i, source in enumerate(sources)}
         condition = f"#status IN ({', '.join(placeholders)})"
         values: dict[str, Any] = dict(placeholders)
-        if expected_version is not None:
-            condition += " AND #version = :expected"
-            values[":expected"] = expected_version
+        if operation_id is not None:
+            condition += " AND operationId = :operation"
+            values[":operation"] = operation_id
 
         def refused(current: Tenant) -> Exception:
-            if current.status in sources and expected_version is not None:
-                return StaleVersionError(
-                    f"tenant {tenant_id} is at version {current.version}, not {expected_version}",
-                    {"tenantId": tenant_id, "currentVersion": current.version, "expectedVersion": expected_version},
+            if current.status in sources and operation_id is not None:
+                return StaleOperationError(
+                    f"tenant {tenant_id} is in operation {current.operation_id}, not {operation_id}",
+                    {"tenantId": tenant_id, "currentOperation": current.operation_id, "operationId": operation_id},
                 )
             return IllegalTransitionError(tenant_id, str(current.status), str(target))
 

@@ -79,6 +79,9 @@ class Tenant(BaseModel):
     status: Status = Field(alias="provisioningStatus")
     resources: TenantResources | None = None
     error: str | None = None
+    # Set on entering PROVISIONING or DEPROVISIONING; the lifecycle events carry it and results
+    # must echo it for the status to move.
+    operation_id: str | None = Field(None, alias="operationId")
     version: int
     created_at: str = Field(alias="createdAt")
     updated_at: str = Field(alias="updatedAt")

@@ -20,9 +20,9 @@ class _Detail(BaseModel):
 
     tenant_id: str
     timestamp: str
-    # The tenant's version when the request was made; results echo it back so a late result of
-    # an earlier attempt can never move a newer attempt's tenant. Added field (optional).
-    tenant_version: int | None = None
+    # Added field (optional): the tenant's current lifecycle operation. Requests carry it and
+    # results echo it back, so a late result of an earlier attempt never moves a newer one.
+    operation_id: str | None = None
 
 
 class TenantLifecycleDetail(_Detail):

@@ -1,0 +1,32 @@
+"""TenantProvisioned / TenantDeprovisioned -> tenant status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tenancy.clients import client
+from tenancy.completion import apply_deprovisioned, apply_provisioned
+from tenancy.config import get_settings
+from tenancy.models.envelopes import TenantDeprovisionedEvent, TenantProvisionedEvent
+from tenancy.names import PROVISIONED
+from tenancy.observability import bind_tenant, logger, metrics, tracer
+from tenancy.store import ControlStore
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    store = ControlStore(client("dynamodb"), get_settings().control_table_name)
+    if event.get("detail-type") == PROVISIONED:
+        provisioned = parse(event=event, model=TenantProvisionedEvent)
+        bind_tenant(provisioned.detail.tenant_id)
+        tenant = apply_provisioned(store, provisioned.detail)
+    else:
+        deprovisioned = parse(event=event, model=TenantDeprovisionedEvent)
+        bind_tenant(deprovisioned.detail.tenant_id)
+        tenant = apply_deprovisioned(store, deprovisioned.detail)
+    return {"tenantId": event["detail"].get("tenantId"), "status": tenant.status if tenant else "UNCHANGED"}

@@ -1,0 +1,83 @@
+"""Control-plane REST API (IAM-authorized): register, read, rename, offboard and retry tenants."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tenancy import api, tenants
+from tenancy.clients import client
+from tenancy.config import get_settings
+from tenancy.keys import checked_id
+from tenancy.models.api import CreateTenantRequest, UpdateTenantRequest
+from tenancy.models.domain import Status, Tenant, Tier
+from tenancy.observability import bind_tenant, logger, metrics, tracer
+from tenancy.store import ControlStore
+
+app = APIGatewayRestResolver(enable_validation=True)
+api.install(app)
+
+TenantId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@+-]+$")]
+
+
+def _store() -> ControlStore:
+    return ControlStore(client("dynamodb"), get_settings().control_table_name)
+
+
+def _view(tenant: Tenant) -> dict[str, Any]:
+    return tenant.model_dump(by_alias=True, mode="json")
+
+
+def _tenant_id(tenant_id: str) -> str:
+    bind_tenant(checked_id(tenant_id, "tenantId"))
+    return tenant_id
+
+
+@app.post("/tenants")
+def create_tenant(body: CreateTenantRequest) -> Response[str]:
+    tenant = tenants.register(_store(), body)
+    bind_tenant(tenant.tenant_id)
+    metrics.add_metric(name="TenantRegistered", unit="Count", value=1)
+    return api.ok(_view(tenant), status=201)
+
+
+@app.get("/tenants")
+def list_tenants(
+    status: Annotated[Status | None, Query()] = None,
+    tier: Annotated[Tier | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response[str]:
+    result = _store().list(status=status, tier=tier, limit=limit, cursor=cursor)
+    return api.page([_view(t) for t in result.items], limit=limit, next_cursor=result.next_cursor)
+
+
+@app.get("/tenants/<tenantId>")
+def get_tenant(tenantId: TenantId) -> Response[str]:  # noqa: N803 (path parameter name)
+    return api.ok(_view(_store().get(_tenant_id(tenantId))))
+
+
+@app.patch("/tenants/<tenantId>")
+def update_tenant(tenantId: TenantId, body: UpdateTenantRequest) -> Response[str]:  # noqa: N803
+    return api.ok(_view(_store().rename(_tenant_id(tenantId), body.name, body.version)))
+
+
+@app.delete("/tenants/<tenantId>")
+def offboard_tenant(tenantId: TenantId) -> Response[str]:  # noqa: N803
+    return api.ok(_view(tenants.offboard(_store(), _tenant_id(tenantId))), status=202)
+
+
+@app.post("/tenants/<tenantId>/retry")
+def retry_tenant(tenantId: TenantId) -> Response[str]:  # noqa: N803
+    return api.ok(_view(tenants.retry(_store(), _tenant_id(tenantId))), status=202)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return api.resolve(app, event, context)

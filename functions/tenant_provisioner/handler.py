@@ -1,0 +1,47 @@
+"""TenantOnboarding / TenantOffboarding -> pool or silo resources -> TenantProvisioned / TenantDeprovisioned."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tenancy.clients import client
+from tenancy.config import get_settings
+from tenancy.events import EventPublisher
+from tenancy.models.envelopes import TenantLifecycleEvent
+from tenancy.observability import bind_tenant, logger, metrics, tracer
+from tenancy.provisioner import Deadline, Provisioner
+from tenancy.provisioner.silo import SiloStacks
+from tenancy.routing import RouteStore
+
+
+@lru_cache(maxsize=1)
+def provisioner() -> Provisioner:
+    settings = get_settings()
+    return Provisioner(
+        settings=settings,
+        s3=client("s3"),
+        dynamodb=client("dynamodb"),
+        routes=RouteStore(client("ssm"), settings.app_name, settings.stage),
+        stacks=SiloStacks(client("cloudformation"), settings.silo_template_url, settings.silo_stack_role_arn),
+        publisher=EventPublisher(client("events"), settings.event_bus_name, settings.application_plane_source),
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = parse(event=event, model=TenantLifecycleEvent)
+    bind_tenant(request.detail.tenant_id)
+    settings = get_settings()
+    deadline = Deadline(
+        context.get_remaining_time_in_millis,
+        settings.provisioner_safety_margin_seconds,
+        settings.provisioner_poll_seconds,
+    )
+    result = provisioner().handle(request.detail_type, request.detail, deadline)
+    return {"detailType": result.detail_type, "detail": result.detail.model_dump(by_alias=True, mode="json")}

@@ -1,0 +1,79 @@
+"""Control-table stream -> lifecycle requests (the `provisioning` function's logic).
+
+A tenant entering PENDING is moved to PROVISIONING under a new operation id, then TenantOnboarding
+is published; OFFBOARDING -> DEPROVISIONING and TenantOffboarding likewise. The transition comes
+first, so a result can never reach a tenant that is not yet waiting for it. A retried record that
+finds the tenant already in the target status publishes again (consumers are idempotent), so an
+event is never lost between the two steps.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tenancy import keys
+from tenancy.errors import IllegalTransitionError
+from tenancy.events import Event, EventPublisher
+from tenancy.models.domain import Status, Tenant
+from tenancy.models.events import TenantLifecycleDetail
+from tenancy.names import OFFBOARDING, ONBOARDING
+from tenancy.observability import count, logger
+from tenancy.store import ControlStore
+from tenancy.timestamps import now_iso
+
+# status entered -> (status to move to, event to publish)
+REQUESTS: dict[Status, tuple[Status, str]] = {
+    Status.PENDING: (Status.PROVISIONING, ONBOARDING),
+    Status.OFFBOARDING: (Status.DEPROVISIONING, OFFBOARDING),
+}
+
+
+def entered_status(event_name: str | None, new_image: dict[str, Any] | None, old_image: dict[str, Any] | None) -> Status | None:
+    """The status a tenant item entered with this change, or None (not a tenant, or no change)."""
+    if event_name not in ("INSERT", "MODIFY") or not new_image:
+        return None
+    if new_image.get("SK") != keys.METADATA or new_image.get("entity") != keys.TENANT_ENTITY:
+        return None
+    new_status = new_image.get("provisioningStatus")
+    if new_status == (old_image or {}).get("provisioningStatus"):
+        return None
+    return Status(new_status) if new_status in Status.__members__ else None
+
+
+def handle_change(
+    store: ControlStore,
+    publisher: EventPublisher,
+    event_name: str | None,
+    new_image: dict[str, Any] | None,
+    old_image: dict[str, Any] | None,
+) -> str | None:
+    """Act on one stream record; returns the detail-type published, if any."""
+    status = entered_status(event_name, new_image, old_image)
+    if status not in REQUESTS:
+        return None
+    assert new_image is not None
+    target, detail_type = REQUESTS[status]
+    tenant_id = str(new_image["tenantId"])
+    try:
+        tenant = store.transition(tenant_id, target, set_fields={"operationId": str(uuid.uuid4())})
+    except IllegalTransitionError as refused:
+        if refused.current != target:
+            logger.info("stale stream record skipped", tenant_id=tenant_id, entered=status, current=refused.current)
+            return None
+        tenant = store.get(tenant_id)  # a retry after the transition: publish again
+    publisher.publish([Event(detail_type, lifecycle_detail(tenant))])
+    logger.info("lifecycle request published", tenant_id=tenant_id, detail_type=detail_type, status=tenant.status)
+    count(detail_type, tenant_id)
+    return detail_type
+
+
+def lifecycle_detail(tenant: Tenant) -> TenantLifecycleDetail:
+    return TenantLifecycleDetail(
+        tenant_id=tenant.tenant_id,
+        tenant_name=tenant.name,
+        tier=tenant.tier,
+        slug=tenant.slug,
+        timestamp=now_iso(),
+        operation_id=tenant.operation_id,
+    )

@@ -1,0 +1,162 @@
+"""The application plane's provisioner: TenantOnboarding/TenantOffboarding -> resources -> result event.
+
+Every failure becomes a FAILED result carrying the error, so no tenant is left waiting; only a silo
+stack still in progress when the invocation runs out of time is raised, to be resumed by a retry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tenancy.config import Settings
+from tenancy.events import Event, EventPublisher
+from tenancy.models.domain import Isolation, isolation_for
+from tenancy.models.events import (
+    ProvisionedResources,
+    ResultStatus,
+    TenantDeprovisionedDetail,
+    TenantLifecycleDetail,
+    TenantProvisionedDetail,
+)
+from tenancy.names import DEPROVISIONED, OFFBOARDING, ONBOARDING, PROVISIONED, pool_prefix, silo_stack_name
+from tenancy.observability import count, logger
+from tenancy.provisioner import pool
+from tenancy.provisioner.silo import Deadline, SiloStacks, StackStillInProgress
+from tenancy.routing import Route, RouteStore
+from tenancy.timestamps import now_iso
+
+__all__ = ["Deadline", "Provisioner", "StackStillInProgress"]
+
+
+@dataclass
+class Provisioner:
+    settings: Settings
+    s3: Any
+    dynamodb: Any
+    routes: RouteStore
+    stacks: SiloStacks
+    publisher: EventPublisher
+
+    def handle(self, detail_type: str, detail: TenantLifecycleDetail, deadline: Deadline) -> Event:
+        """Do the requested work, publish its result, and return the published event."""
+        if detail_type == ONBOARDING:
+            event = Event(PROVISIONED, self.onboard(detail, deadline))
+        elif detail_type == OFFBOARDING:
+            event = Event(DEPROVISIONED, self.offboard(detail, deadline))
+        else:
+            raise ValueError(f"unexpected detail-type {detail_type!r}")
+        self.publisher.publish([event])
+        return event
+
+    def onboard(self, detail: TenantLifecycleDetail, deadline: Deadline) -> TenantProvisionedDetail:
+        tenant_id = detail.tenant_id
+        isolation = isolation_for(detail.tier)
+        try:
+            if isolation is Isolation.SILO:
+                resources = self._provision_silo(tenant_id, deadline)
+            else:
+                resources = self._provision_pool(tenant_id)
+        except StackStillInProgress:
+            raise
+        except Exception as error:  # every failure is reported, never dropped
+            logger.exception("provisioning failed", tenant_id=tenant_id, isolation=isolation)
+            count("ProvisioningFailed", tenant_id)
+            if isolation is Isolation.SILO:
+                self._discard_failed_stack(tenant_id)
+            return TenantProvisionedDetail(
+                tenant_id=tenant_id,
+                status=ResultStatus.FAILED,
+                error=_describe(error),
+                timestamp=now_iso(),
+                operation_id=detail.operation_id,
+            )
+        logger.info("tenant provisioned", tenant_id=tenant_id, isolation=isolation)
+        count("TenantResourcesProvisioned", tenant_id)
+        return TenantProvisionedDetail(
+            tenant_id=tenant_id,
+            status=ResultStatus.COMPLETED,
+            resources=resources,
+            timestamp=now_iso(),
+            operation_id=detail.operation_id,
+        )
+
+    def offboard(self, detail: TenantLifecycleDetail, deadline: Deadline) -> TenantDeprovisionedDetail:
+        tenant_id = detail.tenant_id
+        isolation = isolation_for(detail.tier)
+        try:
+            if isolation is Isolation.SILO:
+                self._deprovision_silo(tenant_id, deadline)
+            else:
+                self._deprovision_pool(tenant_id)
+            self.routes.delete(tenant_id)
+        except StackStillInProgress:
+            raise
+        except Exception as error:
+            logger.exception("deprovisioning failed", tenant_id=tenant_id, isolation=isolation)
+            count("DeprovisioningFailed", tenant_id)
+            return TenantDeprovisionedDetail(
+                tenant_id=tenant_id,
+                status=ResultStatus.FAILED,
+                error=_describe(error),
+                timestamp=now_iso(),
+                operation_id=detail.operation_id,
+            )
+        logger.info("tenant deprovisioned", tenant_id=tenant_id, isolation=isolation)
+        count("TenantResourcesDeprovisioned", tenant_id)
+        return TenantDeprovisionedDetail(
+            tenant_id=tenant_id, status=ResultStatus.COMPLETED, timestamp=now_iso(), operation_id=detail.operation_id
+        )
+
+    # --- pool ------------------------------------------------------------------------------
+
+    def _provision_pool(self, tenant_id: str) -> ProvisionedResources:
+        bucket = self.settings.tenant_bucket_name
+        prefix = pool.create_prefix(self.s3, bucket, tenant_id)
+        self.routes.put(tenant_id, Route(Isolation.POOL, self.settings.app_table_name, bucket, prefix))
+        return ProvisionedResources(s3_prefix=prefix)
+
+    def _deprovision_pool(self, tenant_id: str) -> None:
+        items = pool.purge_partition(self.dynamodb, self.settings.app_table_name, tenant_id)
+        objects = pool.delete_prefix(self.s3, self.settings.tenant_bucket_name, pool_prefix(tenant_id))
+        logger.info("pool data purged", tenant_id=tenant_id, items=items, objects=objects)
+
+    # --- silo ------------------------------------------------------------------------------
+
+    def _stack_name(self, tenant_id: str) -> str:
+        return silo_stack_name(self.settings.app_name, self.settings.stage, tenant_id)
+
+    def _provision_silo(self, tenant_id: str, deadline: Deadline) -> ProvisionedResources:
+        created = self.stacks.ensure_created(self._stack_name(tenant_id), tenant_id, deadline)
+        prefix = pool.create_prefix(self.s3, created.bucket, tenant_id)
+        self.routes.put(tenant_id, Route(Isolation.SILO, created.table, created.bucket, prefix))
+        return ProvisionedResources(s3_prefix=prefix, dedicated_bucket=created.bucket, dedicated_table=created.table)
+
+    def _deprovision_silo(self, tenant_id: str, deadline: Deadline) -> None:
+        stack_name = self._stack_name(tenant_id)
+        bucket = self.stacks.outputs(stack_name).get("BucketName")
+        if bucket:  # CloudFormation cannot delete a bucket that still holds objects
+            pool.delete_prefix(self.s3, bucket, pool_prefix(tenant_id))
+            _empty_bucket(self.s3, bucket)
+        self.stacks.ensure_deleted(stack_name, deadline)
+
+    def _discard_failed_stack(self, tenant_id: str) -> None:
+        try:
+            self.stacks.discard_failed(self._stack_name(tenant_id))
+        except Exception:
+            logger.exception("could not discard the failed silo stack", tenant_id=tenant_id)
+
+
+def _empty_bucket(s3: Any, bucket: str) -> None:
+    paginator = s3.get_paginator("list_object_versions")
+    for page in paginator.paginate(Bucket=bucket):
+        objects = [
+            {"Key": item["Key"], "VersionId": item["VersionId"]}
+            for item in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
+        if objects:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:2000]

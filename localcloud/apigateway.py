@@ -1,0 +1,107 @@
+"""API Gateway REST proxy emulation: route matching and the event API Gateway would send."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from tenancy_infra.topology import Route
+
+_PARAM = re.compile(r"\{(\w+)\+?\}")
+_TEXT_TYPES = ("application/json", "text/", "application/xml", "application/x-www-form-urlencoded")
+
+
+def match_route(routes: Iterable[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    """The route (resource template) matching `method path`, with its path parameters."""
+    for route in routes:
+        pattern = "^" + _PARAM.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", route.path) + "/?$"
+        found = re.match(pattern, path)
+        if found and route.method == method.upper():
+            return route, dict(found.groupdict())
+    return None
+
+
+def path_exists(routes: Iterable[Route], path: str) -> bool:
+    return any(match_route([Route(r.method, r.path)], r.method, path) for r in routes)
+
+
+def rest_proxy_event(
+    *,
+    method: str,
+    path: str,
+    resource: str,
+    path_parameters: Mapping[str, str] | None = None,
+    query: Mapping[str, Sequence[str]] | None = None,
+    headers: Mapping[str, Sequence[str]] | None = None,
+    body: bytes | str | None = None,
+    stage: str = "local",
+    source_ip: str = "127.0.0.1",
+    identity: Mapping[str, Any] | None = None,
+    authorizer: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The REST API (v1) Lambda proxy event API Gateway builds for one request."""
+    multi_headers = {name: list(values) for name, values in (headers or {}).items()}
+    multi_query = {name: list(values) for name, values in (query or {}).items()}
+    content_type = next((v[0] for k, v in multi_headers.items() if k.lower() == "content-type" and v), "")
+    encoded = False
+    text: str | None = None
+    if isinstance(body, bytes):
+        if body and not content_type.startswith(_TEXT_TYPES):
+            text, encoded = base64.b64encode(body).decode(), True
+        elif body:
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError:
+                text, encoded = base64.b64encode(body).decode(), True
+    elif body:
+        text = body
+    request_id = str(uuid.uuid4())
+    now = time.time()
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method.upper(),
+        "headers": {name: values[-1] for name, values in multi_headers.items()} or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": {name: values[-1] for name, values in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": dict(path_parameters) if path_parameters else None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": "local",
+            "resourcePath": resource,
+            "httpMethod": method.upper(),
+            "extendedRequestId": request_id,
+            "requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+            "path": f"/{stage}{path}",
+            "accountId": "123456789012",
+            "protocol": "HTTP/1.1",
+            "stage": stage,
+            "domainPrefix": "localhost",
+            "requestTimeEpoch": int(now * 1000),
+            "requestId": request_id,
+            "identity": {
+                "sourceIp": source_ip,
+                "userAgent": next((v[0] for k, v in multi_headers.items() if k.lower() == "user-agent" and v), None),
+                "accessKey": None,
+                "accountId": None,
+                "caller": None,
+                "user": None,
+                "userArn": None,
+                "cognitoIdentityPoolId": None,
+                "cognitoIdentityId": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                **(identity or {}),
+            },
+            "domainName": "localhost",
+            "apiId": "local",
+            **({"authorizer": dict(authorizer)} if authorizer else {}),
+        },
+        "body": text,
+        "isBase64Encoded": encoded,
+    }

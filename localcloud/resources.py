@@ -1,0 +1,90 @@
+"""Create Tenancy's resources on an AWS-compatible endpoint from the same topology the CDK app uses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tenancy.config import Settings
+from tenancy.names import resource_name
+from tenancy_infra.topology import APP_TABLE, CONTROL_TABLE, FUNCTIONS, RuleTrigger, create_table_request
+
+ROOT = Path(__file__).resolve().parents[1]
+SILO_TEMPLATE = ROOT / ".build" / "silo-template.json"
+
+
+@dataclass
+class LocalResources:
+    settings: Settings
+    function_queues: dict[str, str] = field(default_factory=dict)  # function -> event queue URL
+    dead_letter_queues: dict[str, str] = field(default_factory=dict)  # function -> DLQ URL
+    rule_names: dict[str, str] = field(default_factory=dict)  # function -> rule name
+
+
+def silo_template_body() -> str:
+    """The silo template the CDK app synthesizes (built by `make build`; synthesized here if absent)."""
+    if not SILO_TEMPLATE.exists():
+        from tenancy_infra.silo_template import write_silo_template
+
+        write_silo_template(SILO_TEMPLATE)
+    return SILO_TEMPLATE.read_text()
+
+
+def local_settings(app_name: str, stage: str, region: str, **overrides: Any) -> Settings:
+    return Settings(
+        app_name=app_name,
+        stage=stage,
+        tenant_bucket_name=resource_name(app_name, stage, "tenants"),
+        silo_template_url=f"https://s3.{region}.amazonaws.com/{resource_name(app_name, stage, 'assets')}/silo-template.json",
+        provisioner_poll_seconds=0.05,
+        provisioner_safety_margin_seconds=1.0,
+        **overrides,
+    )
+
+
+def create_resources(clients: Any, settings: Settings) -> LocalResources:
+    """Tables, buckets, bus, the rules of every EventBridge-triggered function (each targeting a
+    queue of its own, plus a DLQ), and the silo template uploaded where SILO_TEMPLATE_URL points.
+
+    `clients(service)` returns a boto3 client for the endpoint.
+    """
+    dynamodb, s3, events, sqs = clients("dynamodb"), clients("s3"), clients("events"), clients("sqs")
+    dynamodb.create_table(**create_table_request(CONTROL_TABLE, settings.control_table_name))
+    dynamodb.create_table(**create_table_request(APP_TABLE, settings.app_table_name))
+    dynamodb.update_time_to_live(
+        TableName=settings.app_table_name,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": APP_TABLE.ttl_attribute},
+    )
+    s3.create_bucket(Bucket=settings.tenant_bucket_name)
+    assets_bucket, _, template_key = settings.silo_template_url.split("amazonaws.com/", 1)[1].partition("/")
+    s3.create_bucket(Bucket=assets_bucket)
+    s3.put_object(Bucket=assets_bucket, Key=template_key, Body=silo_template_body().encode())
+    events.create_event_bus(Name=settings.event_bus_name)
+
+    resources = LocalResources(settings)
+    for spec in FUNCTIONS:
+        if not isinstance(spec.trigger, RuleTrigger):
+            continue
+        base = resource_name(settings.app_name, settings.stage, spec.name.replace("_", "-"))
+        queue_url = sqs.create_queue(QueueName=f"{base}-events")["QueueUrl"]
+        dlq_url = sqs.create_queue(QueueName=f"{base}-dlq")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        rule = resource_name(settings.app_name, settings.stage, spec.trigger.rule)
+        events.put_rule(
+            Name=rule,
+            EventBusName=settings.event_bus_name,
+            EventPattern=json.dumps(spec.trigger.pattern(settings.app_name)),
+            State="ENABLED",
+        )
+        events.put_targets(Rule=rule, EventBusName=settings.event_bus_name, Targets=[{"Id": spec.name, "Arn": queue_arn}])
+        resources.function_queues[spec.name] = queue_url
+        resources.dead_letter_queues[spec.name] = dlq_url
+        resources.rule_names[spec.name] = rule
+    return resources
+
+
+def settings_environ(settings: Settings) -> dict[str, str]:
+    """The environment variables a deployed function would get for these settings."""
+    return {name.upper(): str(value) for name, value in settings.model_dump().items()}
