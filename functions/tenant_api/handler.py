@@ -15,7 +15,7 @@ from tenancy.config import get_settings
 from tenancy.keys import checked_id
 from tenancy.models.api import CreateTenantRequest, UpdateTenantRequest
 from tenancy.models.domain import Status, Tenant, Tier
-from tenancy.observability import bind_tenant, logger, metrics, tracer
+from tenancy.observability import bind_tenant, count, logger, metrics, tracer
 from tenancy.store import ControlStore
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -41,7 +41,7 @@ def _tenant_id(tenant_id: str) -> str:
 def create_tenant(body: CreateTenantRequest) -> Response[str]:
     tenant = tenants.register(_store(), body)
     bind_tenant(tenant.tenant_id)
-    metrics.add_metric(name="TenantRegistered", unit="Count", value=1)
+    count("TenantRegistered", tenant.tenant_id)
     return api.ok(_view(tenant), status=201)
 
 

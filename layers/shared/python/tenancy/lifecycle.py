@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from tenancy import keys
-from tenancy.errors import IllegalTransitionError
+from tenancy.errors import IllegalTransitionError, NotFoundError
 from tenancy.events import Event, EventPublisher
 from tenancy.models.domain import Status, Tenant
 from tenancy.models.events import TenantLifecycleDetail
@@ -57,6 +57,9 @@ def handle_change(
     tenant_id = str(new_image["tenantId"])
     try:
         tenant = store.transition(tenant_id, target, set_fields={"operationId": str(uuid.uuid4())})
+    except NotFoundError:  # tenants are never deleted; a retry cannot help such a record
+        logger.warning("stream record for an unknown tenant skipped", tenant_id=tenant_id)
+        return None
     except IllegalTransitionError as refused:
         if refused.current != target:
             logger.info("stale stream record skipped", tenant_id=tenant_id, entered=status, current=refused.current)

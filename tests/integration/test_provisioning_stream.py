@@ -1,0 +1,163 @@
+"""The control-table stream handler: lifecycle requests, idempotent and never losing an event."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import boto3
+import pytest
+
+from localcloud.streams import StreamReader
+from tenancy.errors import EventPublishError
+from tenancy.events import EventPublisher
+from tenancy.models.domain import Status
+from tenancy.store import ControlStore
+from tests.helpers.api import ApiClient
+from tests.helpers.cloud import Cloud, sample_event
+from tests.integration.conftest import force_status, new_tenant
+
+
+@pytest.fixture
+def stream(cloud: Cloud) -> StreamReader:
+    return StreamReader(boto3.client("dynamodb"), boto3.client("dynamodbstreams"), cloud.settings.control_table_name, "us-east-1")
+
+
+def invoke(cloud: Cloud, records: list[dict[str, Any]]) -> dict[str, Any]:
+    invocation = cloud.runtime.invoke("provisioning", {"Records": records})
+    assert invocation.error is None, invocation.error
+    return invocation.result  # type: ignore[no-any-return]
+
+
+def test_a_new_tenant_is_moved_to_provisioning_and_announced(api: ApiClient, cloud: Cloud, stream: StreamReader) -> None:
+    tenant = new_tenant(api, "acme", "PRO")
+    records = stream.poll()
+    assert [r["eventName"] for r in records] == ["INSERT", "INSERT"]  # tenant and slug marker
+    assert invoke(cloud, records) == {"batchItemFailures": []}
+
+    item = cloud.tenant_item(tenant["tenantId"])
+    assert item is not None
+    assert item["provisioningStatus"] == "PROVISIONING"
+    assert item["GSI2PK"] == "STATUS#PROVISIONING"
+    assert item["operationId"]
+    [event] = cloud.bus_events()
+    assert event["detail-type"] == "TenantOnboarding"
+    assert event["source"] == "tenancy.control-plane"
+    assert event["detail"] == {
+        "tenantId": tenant["tenantId"],
+        "tenantName": "acme inc",
+        "tier": "PRO",
+        "slug": "acme",
+        "timestamp": event["detail"]["timestamp"],
+        "operationId": item["operationId"],
+    }
+
+
+def test_offboarding_is_moved_to_deprovisioning_and_announced(
+    api: ApiClient, cloud: Cloud, store: ControlStore, stream: StreamReader
+) -> None:
+    tenant = new_tenant(api, "acme", "ENTERPRISE")
+    force_status(store, tenant["tenantId"], Status.PROVISIONED)
+    stream.poll()  # history up to PROVISIONED is not under test here
+    assert api.delete(f"/tenants/{tenant['tenantId']}").status == 202
+    invoke(cloud, stream.poll())
+    item = cloud.tenant_item(tenant["tenantId"])
+    assert item is not None
+    assert item["provisioningStatus"] == "DEPROVISIONING"
+    [event] = cloud.bus_events()
+    assert event["detail-type"] == "TenantOffboarding"
+    assert event["detail"]["tier"] == "ENTERPRISE"
+    assert event["detail"]["operationId"] == item["operationId"]
+
+
+def test_other_changes_are_ignored(api: ApiClient, cloud: Cloud, store: ControlStore, stream: StreamReader) -> None:
+    tenant = new_tenant(api)
+    force_status(store, tenant["tenantId"], Status.PROVISIONED)
+    api.patch(f"/tenants/{tenant['tenantId']}", {"name": "renamed", "version": 3})
+    records = stream.poll()
+    entered_pending = [r for r in records if r["eventName"] == "INSERT" and r["dynamodb"]["Keys"]["SK"]["S"] == "METADATA"]
+    others = [r for r in records if r not in entered_pending]
+    assert len(others) == 4  # slug marker, PROVISIONING, PROVISIONED, rename
+    assert invoke(cloud, others) == {"batchItemFailures": []}
+    assert cloud.bus_events() == []
+    item = cloud.tenant_item(tenant["tenantId"])
+    assert item is not None
+    assert item["provisioningStatus"] == "PROVISIONED"
+
+
+def test_a_duplicate_record_publishes_again_but_moves_nothing(api: ApiClient, cloud: Cloud, stream: StreamReader) -> None:
+    tenant = new_tenant(api)
+    records = stream.poll()
+    invoke(cloud, records)
+    after_first = cloud.tenant_item(tenant["tenantId"])
+    invoke(cloud, copy.deepcopy(records))
+    assert cloud.tenant_item(tenant["tenantId"]) == after_first
+    events = cloud.bus_events("TenantOnboarding")
+    assert len(events) == 2  # at least once: consumers are idempotent
+    assert events[0]["detail"]["operationId"] == events[1]["detail"]["operationId"]
+
+
+def test_a_stale_record_for_a_tenant_that_moved_on_is_skipped(
+    api: ApiClient, cloud: Cloud, store: ControlStore, stream: StreamReader
+) -> None:
+    tenant = new_tenant(api)
+    insert = stream.poll()
+    force_status(store, tenant["tenantId"], Status.PROVISIONED)
+    assert invoke(cloud, insert) == {"batchItemFailures": []}
+    assert cloud.bus_events() == []
+    item = cloud.tenant_item(tenant["tenantId"])
+    assert item is not None
+    assert item["provisioningStatus"] == "PROVISIONED"
+
+
+def test_a_failed_publish_reports_the_record_and_its_retry_delivers_the_event(
+    api: ApiClient, cloud: Cloud, stream: StreamReader, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tenant = new_tenant(api)
+    records = stream.poll()
+    tenant_record = next(r for r in records if r["dynamodb"]["Keys"]["SK"]["S"] == "METADATA")
+    original = EventPublisher.publish
+
+    def bus_down(self: EventPublisher, events: Any) -> None:
+        raise EventPublishError("EventBridge rejected 1 event(s) after 4 attempts")
+
+    monkeypatch.setattr(EventPublisher, "publish", bus_down)
+    result = invoke(cloud, records)
+    assert result == {"batchItemFailures": [{"itemIdentifier": tenant_record["dynamodb"]["SequenceNumber"]}]}
+    item = cloud.tenant_item(tenant["tenantId"])
+    assert item is not None
+    assert item["provisioningStatus"] == "PROVISIONING"  # moved, but nothing announced yet
+    assert cloud.bus_events() == []
+
+    monkeypatch.setattr(EventPublisher, "publish", original)
+    assert invoke(cloud, [tenant_record]) == {"batchItemFailures": []}
+    [event] = cloud.bus_events("TenantOnboarding")
+    assert event["detail"]["operationId"] == item["operationId"]
+
+
+def test_a_record_for_an_unknown_tenant_is_skipped_not_retried(cloud: Cloud) -> None:
+    invocation = cloud.runtime.invoke("provisioning", sample_event("dynamodb-stream-insert-pending.json"))
+    assert invocation.error is None
+    assert invocation.result == {"batchItemFailures": []}
+    assert cloud.bus_events() == []
+
+
+@pytest.mark.parametrize(
+    ("sample", "detail_type", "status"),
+    [
+        ("dynamodb-stream-insert-pending.json", "TenantOnboarding", "PROVISIONING"),
+        ("dynamodb-stream-modify-offboarding.json", "TenantOffboarding", "DEPROVISIONING"),
+    ],
+)
+def test_the_sample_stream_events_drive_the_tenant_they_describe(
+    cloud: Cloud, sample: str, detail_type: str, status: str
+) -> None:
+    event = sample_event(sample)
+    image = event["Records"][0]["dynamodb"]["NewImage"]
+    boto3.client("dynamodb").put_item(TableName=cloud.settings.control_table_name, Item=image)
+    invocation = cloud.runtime.invoke("provisioning", event)
+    assert invocation.result == {"batchItemFailures": []}
+    assert [e["detail-type"] for e in cloud.bus_events()] == [detail_type]
+    item = cloud.tenant_item(image["tenantId"]["S"])
+    assert item is not None
+    assert item["provisioningStatus"] == status
