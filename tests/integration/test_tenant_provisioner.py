@@ -1,0 +1,153 @@
+"""The provisioner against moto: pool and silo resources, routes, results, failures."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import boto3
+import pytest
+
+from tenancy.routing import RouteStore
+from tests.helpers.cloud import Cloud, sample_event
+
+TID = "3f1c2a9e-5b7d-4e1a-9c2f-8d6b4a1e7c05"
+
+
+def request(detail_type: str, tier: str = "PRO", tenant_id: str = TID) -> dict[str, Any]:
+    event = copy.deepcopy(sample_event("eventbridge-tenant-onboarding.json"))
+    event["detail-type"] = detail_type
+    event["detail"].update(tier=tier, tenantId=tenant_id)
+    return event
+
+
+def provision(cloud: Cloud, event: dict[str, Any]) -> dict[str, Any]:
+    invocation = cloud.runtime.invoke("tenant_provisioner", event)
+    assert invocation.error is None, invocation.error
+    return invocation.result  # type: ignore[no-any-return]
+
+
+def route(cloud: Cloud, tenant_id: str = TID) -> dict[str, str]:
+    ssm = boto3.client("ssm")
+    base = f"/tenancy/test/tenants/{tenant_id}/"
+    params = ssm.get_parameters_by_path(Path=base, Recursive=True)["Parameters"]
+    return {p["Name"][len(base) :]: p["Value"] for p in params}
+
+
+def keys_under(bucket: str, prefix: str = "") -> list[str]:
+    return [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+
+
+def put_app_item(cloud: Cloud, tenant_id: str, sk: str, table: str | None = None) -> None:
+    boto3.client("dynamodb").put_item(
+        TableName=table or cloud.settings.app_table_name,
+        Item={"PK": {"S": f"TENANT#{tenant_id}"}, "SK": {"S": sk}, "v": {"S": "x"}},
+    )
+
+
+def partition(cloud: Cloud, tenant_id: str, table: str | None = None) -> list[str]:
+    items = boto3.client("dynamodb").query(
+        TableName=table or cloud.settings.app_table_name,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"TENANT#{tenant_id}"}},
+    )["Items"]
+    return [i["SK"]["S"] for i in items]
+
+
+def test_pool_onboarding_claims_a_prefix_and_records_the_route(cloud: Cloud) -> None:
+    result = provision(cloud, request("TenantOnboarding", "PRO"))
+    prefix = f"tenants/{TID}/"
+    assert result["detailType"] == "TenantProvisioned"
+    assert result["detail"]["status"] == "COMPLETED"
+    assert result["detail"]["resources"] == {"s3Prefix": prefix, "dedicatedBucket": None, "dedicatedTable": None}
+    assert keys_under(cloud.settings.tenant_bucket_name) == [f"{prefix}.tenant.json"]
+    assert route(cloud) == {
+        "isolation": "pool",
+        "dynamodb/table-name": cloud.settings.app_table_name,
+        "s3/bucket": cloud.settings.tenant_bucket_name,
+        "s3/prefix": prefix,
+    }
+    [event] = cloud.bus_events("TenantProvisioned")
+    assert event["source"] == "tenancy.application-plane"
+    assert event["detail"] == {
+        "tenantId": TID,
+        "status": "COMPLETED",
+        "resources": {"s3Prefix": prefix},
+        "timestamp": event["detail"]["timestamp"],
+        "operationId": sample_event("eventbridge-tenant-onboarding.json")["detail"]["operationId"],
+    }
+
+
+def test_pool_onboarding_is_idempotent(cloud: Cloud) -> None:
+    first = provision(cloud, request("TenantOnboarding"))
+    second = provision(cloud, request("TenantOnboarding"))
+    assert first["detail"]["resources"] == second["detail"]["resources"]
+    assert len(keys_under(cloud.settings.tenant_bucket_name)) == 1
+    assert [e["detail"]["status"] for e in cloud.bus_events("TenantProvisioned")] == ["COMPLETED", "COMPLETED"]
+
+
+def test_pool_offboarding_purges_only_this_tenant(cloud: Cloud) -> None:
+    other = "a-neighbour"
+    for tenant_id in (TID, other):
+        provision(cloud, request("TenantOnboarding", tenant_id=tenant_id))
+        put_app_item(cloud, tenant_id, "USER#1")
+        put_app_item(cloud, tenant_id, "AGENT#1")
+        boto3.client("s3").put_object(Bucket=cloud.settings.tenant_bucket_name, Key=f"tenants/{tenant_id}/file.txt", Body=b"x")
+    # a tenant whose id extends this one's must not be touched by a prefix match
+    put_app_item(cloud, TID + "0", "USER#1")
+
+    result = provision(cloud, request("TenantOffboarding"))
+    assert result["detailType"] == "TenantDeprovisioned"
+    assert result["detail"]["status"] == "COMPLETED"
+    assert partition(cloud, TID) == []
+    assert keys_under(cloud.settings.tenant_bucket_name, f"tenants/{TID}/") == []
+    assert route(cloud) == {}
+    assert sorted(partition(cloud, other)) == ["AGENT#1", "USER#1"]
+    assert partition(cloud, TID + "0") == ["USER#1"]
+    assert len(keys_under(cloud.settings.tenant_bucket_name, f"tenants/{other}/")) == 2
+    assert route(cloud, other)["isolation"] == "pool"
+
+
+def test_pool_offboarding_purges_large_partitions(cloud: Cloud) -> None:
+    provision(cloud, request("TenantOnboarding"))
+    for i in range(60):
+        put_app_item(cloud, TID, f"EXEC#{i:03d}")
+    provision(cloud, request("TenantOffboarding"))
+    assert partition(cloud, TID) == []
+
+
+def test_offboarding_twice_is_harmless(cloud: Cloud) -> None:
+    provision(cloud, request("TenantOnboarding"))
+    assert provision(cloud, request("TenantOffboarding"))["detail"]["status"] == "COMPLETED"
+    assert provision(cloud, request("TenantOffboarding"))["detail"]["status"] == "COMPLETED"
+
+
+def test_a_failure_is_reported_as_failed_with_the_error(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    def ssm_refuses(self: RouteStore, tenant_id: str, route: Any) -> None:
+        raise PermissionError("ssm:PutParameter denied")
+
+    monkeypatch.setattr(RouteStore, "put", ssm_refuses)
+    result = provision(cloud, request("TenantOnboarding"))
+    assert result["detail"]["status"] == "FAILED"
+    assert result["detail"]["error"] == "PermissionError: ssm:PutParameter denied"
+    [event] = cloud.bus_events("TenantProvisioned")
+    assert event["detail"]["status"] == "FAILED"
+    assert event["detail"]["error"] == "PermissionError: ssm:PutParameter denied"
+
+
+def test_an_unpublishable_result_fails_the_invocation_for_a_retry(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tenancy.errors import EventPublishError
+    from tenancy.events import EventPublisher
+
+    def bus_down(self: EventPublisher, events: Any) -> None:
+        raise EventPublishError("down")
+
+    monkeypatch.setattr(EventPublisher, "publish", bus_down)
+    invocation = cloud.runtime.invoke("tenant_provisioner", request("TenantOnboarding"))
+    assert isinstance(invocation.error, EventPublishError)
+
+
+def test_a_request_that_is_not_a_lifecycle_event_is_refused(cloud: Cloud) -> None:
+    invocation = cloud.runtime.invoke("tenant_provisioner", sample_event("eventbridge-tenant-provisioned.json"))
+    assert invocation.error is not None
+    assert cloud.bus_events() == []
