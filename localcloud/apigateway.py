@@ -86,7 +86,9 @@ def rest_proxy_event(
             "requestId": request_id,
             "identity": {
                 "sourceIp": source_ip,
-                "userAgent": next((v[0] for k, v in multi_headers.items() if k.lower() == "user-agent" and v), None),
+                "userAgent": next(
+                    (v[0] for k, v in multi_headers.items() if k.lower() == "user-agent" and v), None
+                ),
                 "accessKey": None,
                 "accountId": None,
                 "caller": None,

@@ -79,7 +79,11 @@ class StreamPump:
         if not failures:
             return None
         sequence_numbers = [record["dynamodb"]["SequenceNumber"] for record in records]
-        failed = [sequence_numbers.index(f["itemIdentifier"]) for f in failures if f["itemIdentifier"] in sequence_numbers]
+        failed = [
+            sequence_numbers.index(f["itemIdentifier"])
+            for f in failures
+            if f["itemIdentifier"] in sequence_numbers
+        ]
         return min(failed) if failed else 0
 
 

@@ -37,7 +37,9 @@ def local_settings(app_name: str, stage: str, region: str, **overrides: Any) -> 
         app_name=app_name,
         stage=stage,
         tenant_bucket_name=resource_name(app_name, stage, "tenants"),
-        silo_template_url=f"https://s3.{region}.amazonaws.com/{resource_name(app_name, stage, 'assets')}/silo-template.json",
+        silo_template_url=(
+            f"https://s3.{region}.amazonaws.com/{resource_name(app_name, stage, 'assets')}/silo-template.json"
+        ),
         provisioner_poll_seconds=0.05,
         provisioner_safety_margin_seconds=1.0,
         **overrides,
@@ -70,7 +72,9 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
         base = resource_name(settings.app_name, settings.stage, spec.name.replace("_", "-"))
         queue_url = sqs.create_queue(QueueName=f"{base}-events")["QueueUrl"]
         dlq_url = sqs.create_queue(QueueName=f"{base}-dlq")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         rule = resource_name(settings.app_name, settings.stage, spec.trigger.rule)
         events.put_rule(
             Name=rule,
@@ -78,7 +82,9 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
             EventPattern=json.dumps(spec.trigger.pattern(settings.app_name)),
             State="ENABLED",
         )
-        events.put_targets(Rule=rule, EventBusName=settings.event_bus_name, Targets=[{"Id": spec.name, "Arn": queue_arn}])
+        events.put_targets(
+            Rule=rule, EventBusName=settings.event_bus_name, Targets=[{"Id": spec.name, "Arn": queue_arn}]
+        )
         resources.function_queues[spec.name] = queue_url
         resources.dead_letter_queues[spec.name] = dlq_url
         resources.rule_names[spec.name] = rule

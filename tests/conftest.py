@@ -17,8 +17,8 @@ for path in (ROOT / "layers/shared/python", ROOT / "cdk", ROOT):
 # Fake credentials and a fixed region before anything creates a client; never reach real AWS.
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105
-    AWS_SESSION_TOKEN="testing",  # noqa: S105
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
     AWS_DEFAULT_REGION="us-east-1",
     AWS_REGION="us-east-1",
     AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",

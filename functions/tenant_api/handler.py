@@ -57,22 +57,22 @@ def list_tenants(
 
 
 @app.get("/tenants/<tenantId>")
-def get_tenant(tenantId: TenantId) -> Response[str]:  # noqa: N803 (path parameter name)
+def get_tenant(tenantId: TenantId) -> Response[str]:
     return api.ok(_view(_store().get(_tenant_id(tenantId))))
 
 
 @app.patch("/tenants/<tenantId>")
-def update_tenant(tenantId: TenantId, body: UpdateTenantRequest) -> Response[str]:  # noqa: N803
+def update_tenant(tenantId: TenantId, body: UpdateTenantRequest) -> Response[str]:
     return api.ok(_view(_store().rename(_tenant_id(tenantId), body.name, body.version)))
 
 
 @app.delete("/tenants/<tenantId>")
-def offboard_tenant(tenantId: TenantId) -> Response[str]:  # noqa: N803
+def offboard_tenant(tenantId: TenantId) -> Response[str]:
     return api.ok(_view(tenants.offboard(_store(), _tenant_id(tenantId))), status=202)
 
 
 @app.post("/tenants/<tenantId>/retry")
-def retry_tenant(tenantId: TenantId) -> Response[str]:  # noqa: N803
+def retry_tenant(tenantId: TenantId) -> Response[str]:
     return api.ok(_view(tenants.retry(_store(), _tenant_id(tenantId))), status=202)
 
 

@@ -1,4 +1,4 @@
-"""TenantOnboarding / TenantOffboarding -> pool or silo resources -> TenantProvisioned / TenantDeprovisioned."""
+"""TenantOnboarding/TenantOffboarding -> pool or silo resources -> TenantProvisioned/TenantDeprovisioned."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ def provisioner() -> Provisioner:
         dynamodb=client("dynamodb"),
         routes=RouteStore(client("ssm"), settings.app_name, settings.stage),
         stacks=SiloStacks(client("cloudformation"), settings.silo_template_url, settings.silo_stack_role_arn),
-        publisher=EventPublisher(client("events"), settings.event_bus_name, settings.application_plane_source),
+        publisher=EventPublisher(
+            client("events"), settings.event_bus_name, settings.application_plane_source
+        ),
     )
 
 

@@ -53,11 +53,17 @@ class Cloud:
         # A catch-all rule to observe every event put on the bus.
         sqs, events = boto3.client("sqs"), boto3.client("events")
         queue_url = sqs.create_queue(QueueName="bus-capture")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         events.put_rule(
-            Name="capture-all", EventBusName=settings.event_bus_name, EventPattern=json.dumps({"account": [{"prefix": ""}]})
+            Name="capture-all",
+            EventBusName=settings.event_bus_name,
+            EventPattern=json.dumps({"account": [{"prefix": ""}]}),
         )
-        events.put_targets(Rule="capture-all", EventBusName=settings.event_bus_name, Targets=[{"Id": "q", "Arn": queue_arn}])
+        events.put_targets(
+            Rule="capture-all", EventBusName=settings.event_bus_name, Targets=[{"Id": "q", "Arn": queue_arn}]
+        )
         return cls(settings=get_settings(), resources=resources, capture_queue_url=queue_url)
 
     # --- running the system ---------------------------------------------------------------
@@ -66,10 +72,15 @@ class Cloud:
         """Deliver the control table's new stream records to `provisioning`."""
         if self._stream is None:
             reader = StreamReader(
-                boto3.client("dynamodb"), boto3.client("dynamodbstreams"), self.settings.control_table_name, "us-east-1"
+                boto3.client("dynamodb"),
+                boto3.client("dynamodbstreams"),
+                self.settings.control_table_name,
+                "us-east-1",
             )
             spec = function("provisioning")
-            self._stream = StreamPump(reader, self.runtime, spec, boto3.client("sqs"), self._dlq("provisioning"))
+            self._stream = StreamPump(
+                reader, self.runtime, spec, boto3.client("sqs"), self._dlq("provisioning")
+            )
         return self._stream.pump()
 
     def pump_events(self, function_name: str) -> int:
@@ -94,7 +105,9 @@ class Cloud:
         return self.resources.dead_letter_queues[function_name]
 
     def dead_letters(self, function_name: str) -> list[dict[str, Any]]:
-        messages = boto3.client("sqs").receive_message(QueueUrl=self._dlq(function_name), MaxNumberOfMessages=10)
+        messages = boto3.client("sqs").receive_message(
+            QueueUrl=self._dlq(function_name), MaxNumberOfMessages=10
+        )
         return [json.loads(m["Body"]) for m in messages.get("Messages", [])]
 
     # --- the bus --------------------------------------------------------------------------
@@ -103,7 +116,9 @@ class Cloud:
         """Every event put on the bus so far (in order), optionally of one detail-type."""
         sqs = boto3.client("sqs")
         while True:
-            messages = sqs.receive_message(QueueUrl=self.capture_queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            messages = sqs.receive_message(QueueUrl=self.capture_queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
             if not messages:
                 break
             for message in messages:
@@ -115,7 +130,9 @@ class Cloud:
 
     def tenant_item(self, tenant_id: str) -> dict[str, Any] | None:
         table = boto3.resource("dynamodb").Table(self.settings.control_table_name)
-        return table.get_item(Key={"PK": f"TENANT#{tenant_id}", "SK": "METADATA"}, ConsistentRead=True).get("Item")
+        return table.get_item(Key={"PK": f"TENANT#{tenant_id}", "SK": "METADATA"}, ConsistentRead=True).get(
+            "Item"
+        )
 
     def control_items(self) -> list[dict[str, Any]]:
         table = boto3.resource("dynamodb").Table(self.settings.control_table_name)
@@ -126,7 +143,8 @@ def load_handler(name: str) -> ModuleType:
     """Import functions/<name>/handler.py afresh under a unique module name."""
     path = ROOT / "functions" / name / "handler.py"
     spec = importlib.util.spec_from_file_location(f"handler_{name}_{uuid.uuid4().hex}", path)
-    assert spec and spec.loader
+    assert spec
+    assert spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

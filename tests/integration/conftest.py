@@ -22,7 +22,13 @@ def store(cloud: Cloud) -> ControlStore:
 
 
 def new_tenant(api: ApiClient, slug: str = "acme", tier: str = "FREE", **fields: Any) -> dict[str, Any]:
-    body = {"name": f"{slug} inc", "slug": slug, "tier": tier, "adminEmail": f"admin@{slug}.example", **fields}
+    body = {
+        "name": f"{slug} inc",
+        "slug": slug,
+        "tier": tier,
+        "adminEmail": f"admin@{slug}.example",
+        **fields,
+    }
     response = api.post("/tenants", body)
     assert response.status == 201, response.body
     return response.data  # type: ignore[no-any-return]
@@ -35,7 +41,12 @@ PATHS: dict[Status, list[Status]] = {
     Status.PROVISIONED: [Status.PROVISIONING, Status.PROVISIONED],
     Status.FAILED: [Status.PROVISIONING, Status.FAILED],
     Status.OFFBOARDING: [Status.PROVISIONING, Status.PROVISIONED, Status.OFFBOARDING],
-    Status.DEPROVISIONING: [Status.PROVISIONING, Status.PROVISIONED, Status.OFFBOARDING, Status.DEPROVISIONING],
+    Status.DEPROVISIONING: [
+        Status.PROVISIONING,
+        Status.PROVISIONED,
+        Status.OFFBOARDING,
+        Status.DEPROVISIONING,
+    ],
     Status.DEPROVISIONED: [
         Status.PROVISIONING,
         Status.PROVISIONED,

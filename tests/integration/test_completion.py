@@ -14,7 +14,11 @@ from tests.integration.conftest import force_status, new_tenant
 
 
 def result_event(detail_type: str, tenant_id: str, operation_id: str | None, **detail: Any) -> dict[str, Any]:
-    sample = "eventbridge-tenant-provisioned.json" if detail_type == "TenantProvisioned" else "eventbridge-tenant-deprovisioned.json"
+    sample = (
+        "eventbridge-tenant-provisioned.json"
+        if detail_type == "TenantProvisioned"
+        else "eventbridge-tenant-deprovisioned.json"
+    )
     event = sample_event(sample)
     event["detail"] = {"tenantId": tenant_id, "timestamp": "2026-11-25T10:00:00.000Z", **detail}
     if operation_id is not None:
@@ -39,7 +43,9 @@ def provisioning(api: ApiClient, store: ControlStore) -> dict[str, Any]:
 def test_completed_moves_to_provisioned_with_resources(cloud: Cloud, provisioning: dict[str, Any]) -> None:
     tid = provisioning["tenantId"]
     resources = {"s3Prefix": f"tenants/{tid}/"}
-    assert complete(cloud, result_event("TenantProvisioned", tid, "op-1", status="COMPLETED", resources=resources)) == {
+    assert complete(
+        cloud, result_event("TenantProvisioned", tid, "op-1", status="COMPLETED", resources=resources)
+    ) == {
         "tenantId": tid,
         "status": "PROVISIONED",
     }
@@ -52,7 +58,10 @@ def test_completed_moves_to_provisioned_with_resources(cloud: Cloud, provisionin
 
 def test_failed_moves_to_failed_with_the_error(cloud: Cloud, provisioning: dict[str, Any]) -> None:
     tid = provisioning["tenantId"]
-    complete(cloud, result_event("TenantProvisioned", tid, "op-1", status="FAILED", resources={}, error="AccessDenied"))
+    complete(
+        cloud,
+        result_event("TenantProvisioned", tid, "op-1", status="FAILED", resources={}, error="AccessDenied"),
+    )
     item = cloud.tenant_item(tid)
     assert item is not None
     assert (item["provisioningStatus"], item["error"]) == ("FAILED", "AccessDenied")
@@ -67,23 +76,35 @@ def test_a_duplicate_result_changes_nothing(cloud: Cloud, provisioning: dict[str
     assert cloud.tenant_item(tid) == before
 
 
-def test_a_late_failure_never_moves_a_provisioned_tenant_backwards(cloud: Cloud, provisioning: dict[str, Any]) -> None:
+def test_a_late_failure_never_moves_a_provisioned_tenant_backwards(
+    cloud: Cloud, provisioning: dict[str, Any]
+) -> None:
     tid = provisioning["tenantId"]
     complete(cloud, result_event("TenantProvisioned", tid, "op-1", status="COMPLETED", resources={}))
-    complete(cloud, result_event("TenantProvisioned", tid, "op-1", status="FAILED", resources={}, error="late"))
+    complete(
+        cloud, result_event("TenantProvisioned", tid, "op-1", status="FAILED", resources={}, error="late")
+    )
     item = cloud.tenant_item(tid)
     assert item is not None
     assert item["provisioningStatus"] == "PROVISIONED"
     assert "error" not in item
 
 
-def test_a_result_of_an_earlier_attempt_is_ignored(cloud: Cloud, store: ControlStore, provisioning: dict[str, Any]) -> None:
+def test_a_result_of_an_earlier_attempt_is_ignored(
+    cloud: Cloud, store: ControlStore, provisioning: dict[str, Any]
+) -> None:
     tid = provisioning["tenantId"]
-    complete(cloud, result_event("TenantProvisioned", tid, "op-1", status="FAILED", resources={}, error="first try"))
+    complete(
+        cloud,
+        result_event("TenantProvisioned", tid, "op-1", status="FAILED", resources={}, error="first try"),
+    )
     store.transition(tid, Status.PENDING)
     store.transition(tid, Status.PROVISIONING, set_fields={"operationId": "op-2"})
     # the first attempt's failure, delivered again late, must not fail the second attempt
-    complete(cloud, result_event("TenantProvisioned", tid, "op-1", status="FAILED", resources={}, error="first try"))
+    complete(
+        cloud,
+        result_event("TenantProvisioned", tid, "op-1", status="FAILED", resources={}, error="first try"),
+    )
     item = cloud.tenant_item(tid)
     assert item is not None
     assert item["provisioningStatus"] == "PROVISIONING"
@@ -92,7 +113,9 @@ def test_a_result_of_an_earlier_attempt_is_ignored(cloud: Cloud, store: ControlS
 
 
 @pytest.mark.parametrize("status", [Status.PENDING, Status.OFFBOARDING, Status.DEPROVISIONED])
-def test_out_of_order_results_are_ignored(api: ApiClient, cloud: Cloud, store: ControlStore, status: Status) -> None:
+def test_out_of_order_results_are_ignored(
+    api: ApiClient, cloud: Cloud, store: ControlStore, status: Status
+) -> None:
     tenant = new_tenant(api)
     force_status(store, tenant["tenantId"], status)
     before = cloud.tenant_item(tenant["tenantId"])
@@ -141,5 +164,7 @@ def test_a_failed_deprovisioning_ends_in_failed_and_can_be_offboarded_again(
 
 
 def test_an_event_that_is_not_a_result_is_refused(cloud: Cloud) -> None:
-    invocation = cloud.runtime.invoke("provisioning_completion", sample_event("eventbridge-tenant-onboarding.json"))
+    invocation = cloud.runtime.invoke(
+        "provisioning_completion", sample_event("eventbridge-tenant-onboarding.json")
+    )
     assert invocation.error is not None

@@ -20,7 +20,12 @@ from tests.integration.conftest import force_status, new_tenant
 
 @pytest.fixture
 def stream(cloud: Cloud) -> StreamReader:
-    return StreamReader(boto3.client("dynamodb"), boto3.client("dynamodbstreams"), cloud.settings.control_table_name, "us-east-1")
+    return StreamReader(
+        boto3.client("dynamodb"),
+        boto3.client("dynamodbstreams"),
+        cloud.settings.control_table_name,
+        "us-east-1",
+    )
 
 
 def invoke(cloud: Cloud, records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -29,7 +34,9 @@ def invoke(cloud: Cloud, records: list[dict[str, Any]]) -> dict[str, Any]:
     return invocation.result  # type: ignore[no-any-return]
 
 
-def test_a_new_tenant_is_moved_to_provisioning_and_announced(api: ApiClient, cloud: Cloud, stream: StreamReader) -> None:
+def test_a_new_tenant_is_moved_to_provisioning_and_announced(
+    api: ApiClient, cloud: Cloud, stream: StreamReader
+) -> None:
     tenant = new_tenant(api, "acme", "PRO")
     records = stream.poll()
     assert [r["eventName"] for r in records] == ["INSERT", "INSERT"]  # tenant and slug marker
@@ -70,12 +77,16 @@ def test_offboarding_is_moved_to_deprovisioning_and_announced(
     assert event["detail"]["operationId"] == item["operationId"]
 
 
-def test_other_changes_are_ignored(api: ApiClient, cloud: Cloud, store: ControlStore, stream: StreamReader) -> None:
+def test_other_changes_are_ignored(
+    api: ApiClient, cloud: Cloud, store: ControlStore, stream: StreamReader
+) -> None:
     tenant = new_tenant(api)
     force_status(store, tenant["tenantId"], Status.PROVISIONED)
     api.patch(f"/tenants/{tenant['tenantId']}", {"name": "renamed", "version": 3})
     records = stream.poll()
-    entered_pending = [r for r in records if r["eventName"] == "INSERT" and r["dynamodb"]["Keys"]["SK"]["S"] == "METADATA"]
+    entered_pending = [
+        r for r in records if r["eventName"] == "INSERT" and r["dynamodb"]["Keys"]["SK"]["S"] == "METADATA"
+    ]
     others = [r for r in records if r not in entered_pending]
     assert len(others) == 4  # slug marker, PROVISIONING, PROVISIONED, rename
     assert invoke(cloud, others) == {"batchItemFailures": []}
@@ -85,7 +96,9 @@ def test_other_changes_are_ignored(api: ApiClient, cloud: Cloud, store: ControlS
     assert item["provisioningStatus"] == "PROVISIONED"
 
 
-def test_a_duplicate_record_publishes_again_but_moves_nothing(api: ApiClient, cloud: Cloud, stream: StreamReader) -> None:
+def test_a_duplicate_record_publishes_again_but_moves_nothing(
+    api: ApiClient, cloud: Cloud, stream: StreamReader
+) -> None:
     tenant = new_tenant(api)
     records = stream.poll()
     invoke(cloud, records)

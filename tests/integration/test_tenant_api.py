@@ -30,7 +30,9 @@ def test_create_returns_201_with_the_tenant_in_pending(api: ApiClient, cloud: Cl
     assert item["provisioningStatus"] == "PENDING"
     assert item["GSI2PK"] == "STATUS#PENDING"
     markers = [i for i in cloud.control_items() if i["PK"] == "SLUG#acme"]
-    assert markers == [{"PK": "SLUG#acme", "SK": "SLUG", "tenantId": tenant["tenantId"], "createdAt": tenant["createdAt"]}]
+    assert markers == [
+        {"PK": "SLUG#acme", "SK": "SLUG", "tenantId": tenant["tenantId"], "createdAt": tenant["createdAt"]}
+    ]
 
 
 def test_enterprise_tenants_are_silo(api: ApiClient) -> None:
@@ -101,7 +103,9 @@ def test_oversized_body_is_413(api: ApiClient, cloud: Cloud) -> None:
 
 def test_concurrent_creates_of_one_slug_admit_exactly_one(api: ApiClient, cloud: Cloud) -> None:
     with ThreadPoolExecutor(max_workers=10) as pool:
-        statuses = sorted(pool.map(lambda i: api.post("/tenants", {**VALID, "name": f"n{i}"}).status, range(10)))
+        statuses = sorted(
+            pool.map(lambda i: api.post("/tenants", {**VALID, "name": f"n{i}"}).status, range(10))
+        )
     assert statuses == [201] + [409] * 9
     assert len([i for i in cloud.control_items() if i["SK"] == "METADATA"]) == 1
 
@@ -169,7 +173,13 @@ def test_a_filtered_page_is_full_while_more_match(api: ApiClient) -> None:
 
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("limit=0", "limit"), ("limit=101", "limit"), ("limit=x", "limit"), ("status=DONE", "status"), ("tier=free", "tier")],
+    [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=x", "limit"),
+        ("status=DONE", "status"),
+        ("tier=free", "tier"),
+    ],
 )
 def test_bad_list_parameters_are_422(api: ApiClient, query: str, field: str) -> None:
     response = api.get(f"/tenants?{query}")
@@ -204,7 +214,9 @@ def test_patch_errors(api: ApiClient) -> None:
     tenant = new_tenant(api)
     url = f"/tenants/{tenant['tenantId']}"
     assert api.patch(url, {"name": "x"}).status == 422  # version is required
-    assert api.patch(url, {"name": "x", "version": 1, "tier": "ENTERPRISE"}).status == 422  # tier is not editable
+    assert (
+        api.patch(url, {"name": "x", "version": 1, "tier": "ENTERPRISE"}).status == 422
+    )  # tier is not editable
     assert api.patch("/tenants/unknown-id", {"name": "x", "version": 1}).status == 404
     assert api.get(url).data["version"] == 1
 

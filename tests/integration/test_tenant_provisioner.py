@@ -35,7 +35,9 @@ def route(cloud: Cloud, tenant_id: str = TID) -> dict[str, str]:
 
 
 def keys_under(bucket: str, prefix: str = "") -> list[str]:
-    return [o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+    return [
+        o["Key"] for o in boto3.client("s3").list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
+    ]
 
 
 def put_app_item(cloud: Cloud, tenant_id: str, sk: str, table: str | None = None) -> None:
@@ -59,7 +61,11 @@ def test_pool_onboarding_claims_a_prefix_and_records_the_route(cloud: Cloud) -> 
     prefix = f"tenants/{TID}/"
     assert result["detailType"] == "TenantProvisioned"
     assert result["detail"]["status"] == "COMPLETED"
-    assert result["detail"]["resources"] == {"s3Prefix": prefix, "dedicatedBucket": None, "dedicatedTable": None}
+    assert result["detail"]["resources"] == {
+        "s3Prefix": prefix,
+        "dedicatedBucket": None,
+        "dedicatedTable": None,
+    }
     assert keys_under(cloud.settings.tenant_bucket_name) == [f"{prefix}.tenant.json"]
     assert route(cloud) == {
         "isolation": "pool",
@@ -83,7 +89,10 @@ def test_pool_onboarding_is_idempotent(cloud: Cloud) -> None:
     second = provision(cloud, request("TenantOnboarding"))
     assert first["detail"]["resources"] == second["detail"]["resources"]
     assert len(keys_under(cloud.settings.tenant_bucket_name)) == 1
-    assert [e["detail"]["status"] for e in cloud.bus_events("TenantProvisioned")] == ["COMPLETED", "COMPLETED"]
+    assert [e["detail"]["status"] for e in cloud.bus_events("TenantProvisioned")] == [
+        "COMPLETED",
+        "COMPLETED",
+    ]
 
 
 def test_pool_offboarding_purges_only_this_tenant(cloud: Cloud) -> None:
@@ -92,7 +101,9 @@ def test_pool_offboarding_purges_only_this_tenant(cloud: Cloud) -> None:
         provision(cloud, request("TenantOnboarding", tenant_id=tenant_id))
         put_app_item(cloud, tenant_id, "USER#1")
         put_app_item(cloud, tenant_id, "AGENT#1")
-        boto3.client("s3").put_object(Bucket=cloud.settings.tenant_bucket_name, Key=f"tenants/{tenant_id}/file.txt", Body=b"x")
+        boto3.client("s3").put_object(
+            Bucket=cloud.settings.tenant_bucket_name, Key=f"tenants/{tenant_id}/file.txt", Body=b"x"
+        )
     # a tenant whose id extends this one's must not be touched by a prefix match
     put_app_item(cloud, TID + "0", "USER#1")
 
@@ -122,7 +133,9 @@ def test_offboarding_twice_is_harmless(cloud: Cloud) -> None:
     assert provision(cloud, request("TenantOffboarding"))["detail"]["status"] == "COMPLETED"
 
 
-def test_a_failure_is_reported_as_failed_with_the_error(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_is_reported_as_failed_with_the_error(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def ssm_refuses(self: RouteStore, tenant_id: str, route: Any) -> None:
         raise PermissionError("ssm:PutParameter denied")
 
@@ -135,7 +148,9 @@ def test_a_failure_is_reported_as_failed_with_the_error(cloud: Cloud, monkeypatc
     assert event["detail"]["error"] == "PermissionError: ssm:PutParameter denied"
 
 
-def test_an_unpublishable_result_fails_the_invocation_for_a_retry(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unpublishable_result_fails_the_invocation_for_a_retry(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tenancy.errors import EventPublishError
     from tenancy.events import EventPublisher
 
@@ -148,6 +163,8 @@ def test_an_unpublishable_result_fails_the_invocation_for_a_retry(cloud: Cloud, 
 
 
 def test_a_request_that_is_not_a_lifecycle_event_is_refused(cloud: Cloud) -> None:
-    invocation = cloud.runtime.invoke("tenant_provisioner", sample_event("eventbridge-tenant-provisioned.json"))
+    invocation = cloud.runtime.invoke(
+        "tenant_provisioner", sample_event("eventbridge-tenant-provisioned.json")
+    )
     assert invocation.error is not None
     assert cloud.bus_events() == []

@@ -15,7 +15,7 @@ class FakeEventBridge:
         self.reject = reject or set()
         self.failing_calls = failing_calls
 
-    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
         self.calls.append(Entries)
         failing = len(self.calls) <= self.failing_calls
         results = [
@@ -29,7 +29,10 @@ class FakeEventBridge:
 
 def events(n: int) -> list[Event]:
     return [
-        Event("TenantDeprovisioned", TenantDeprovisionedDetail(tenant_id=f"t{i}", status=ResultStatus.COMPLETED, timestamp="ts"))
+        Event(
+            "TenantDeprovisioned",
+            TenantDeprovisionedDetail(tenant_id=f"t{i}", status=ResultStatus.COMPLETED, timestamp="ts"),
+        )
         for i in range(n)
     ]
 

@@ -25,18 +25,33 @@ class FakeCloudFormation:
         self.deleted.append(request)
         self.status = "DELETE_IN_PROGRESS"
 
-    def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:
         if self.script and self.status is not None:
             self.status = self.script.pop(0)
         if self.status in (None, "DELETE_COMPLETE"):
-            raise ClientError({"Error": {"Code": "ValidationError", "Message": f"Stack with id {StackName} does not exist"}}, "DescribeStacks")
-        outputs = [{"OutputKey": "BucketName", "OutputValue": "bkt"}, {"OutputKey": "TableName", "OutputValue": "tbl"}]
+            raise ClientError(
+                {
+                    "Error": {
+                        "Code": "ValidationError",
+                        "Message": f"Stack with id {StackName} does not exist",
+                    }
+                },
+                "DescribeStacks",
+            )
+        outputs = [
+            {"OutputKey": "BucketName", "OutputValue": "bkt"},
+            {"OutputKey": "TableName", "OutputValue": "tbl"},
+        ]
         return {"Stacks": [{"StackName": StackName, "StackStatus": self.status, "Outputs": outputs}]}
 
-    def describe_stack_events(self, StackName: str) -> dict[str, Any]:  # noqa: N803
+    def describe_stack_events(self, StackName: str) -> dict[str, Any]:
         return {
             "StackEvents": [
-                {"LogicalResourceId": "TenantTable", "ResourceStatus": "CREATE_FAILED", "ResourceStatusReason": "limit exceeded"}
+                {
+                    "LogicalResourceId": "TenantTable",
+                    "ResourceStatus": "CREATE_FAILED",
+                    "ResourceStatusReason": "limit exceeded",
+                }
             ]
         }
 
@@ -46,7 +61,9 @@ def deadline(seconds: float) -> Deadline:
 
 
 def stacks(cf: FakeCloudFormation) -> SiloStacks:
-    return SiloStacks(cf, "https://s3.amazonaws.com/assets/silo.json", "arn:aws:iam::1:role/silo", sleep=lambda _s: None)
+    return SiloStacks(
+        cf, "https://s3.amazonaws.com/assets/silo.json", "arn:aws:iam::1:role/silo", sleep=lambda _s: None
+    )
 
 
 def test_creates_the_stack_and_waits_for_its_outputs() -> None:

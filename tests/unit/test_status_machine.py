@@ -2,7 +2,15 @@ import itertools
 
 import pytest
 
-from tenancy.models.domain import TRANSITIONS, Isolation, Status, Tier, can_transition, isolation_for, sources_of
+from tenancy.models.domain import (
+    TRANSITIONS,
+    Isolation,
+    Status,
+    Tier,
+    can_transition,
+    isolation_for,
+    sources_of,
+)
 
 LEGAL = {
     (Status.PENDING, Status.PROVISIONING),

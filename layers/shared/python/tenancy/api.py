@@ -33,7 +33,10 @@ def ok(data: Any, status: int = 200) -> Response[str]:
 def page(items: list[Any], *, limit: int, next_cursor: str | None) -> Response[str]:
     return _json(
         200,
-        {"data": items, "pagination": {"limit": limit, "next_cursor": next_cursor, "has_next": next_cursor is not None}},
+        {
+            "data": items,
+            "pagination": {"limit": limit, "next_cursor": next_cursor, "has_next": next_cursor is not None},
+        },
     )
 
 
@@ -58,7 +61,12 @@ def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
 def _on_validation_error(exc: RequestValidationError) -> Response[str]:
     errors = list(exc.errors())
     if any(item.get("type") == "json_invalid" for item in errors):
-        return error(400, "BAD_REQUEST", "request body is not valid JSON", [{"field": "body", "message": "invalid JSON"}])
+        return error(
+            400,
+            "BAD_REQUEST",
+            "request body is not valid JSON",
+            [{"field": "body", "message": "invalid JSON"}],
+        )
     details = validation_details(errors)
     fields = ", ".join(sorted({d["field"] for d in details}))
     return error(422, "VALIDATION_ERROR", f"invalid request: {fields}", details)

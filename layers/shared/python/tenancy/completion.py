@@ -16,7 +16,14 @@ from tenancy.store import ControlStore
 def apply_provisioned(store: ControlStore, detail: TenantProvisionedDetail) -> Tenant | None:
     if detail.status is ResultStatus.COMPLETED:
         resources = detail.resources.model_dump(by_alias=True, exclude_none=True)
-        return _move(store, detail.tenant_id, Status.PROVISIONED, detail.operation_id, {"resources": resources}, ["error"])
+        return _move(
+            store,
+            detail.tenant_id,
+            Status.PROVISIONED,
+            detail.operation_id,
+            {"resources": resources},
+            ["error"],
+        )
     return _move(store, detail.tenant_id, Status.FAILED, detail.operation_id, {"error": _error(detail.error)})
 
 
@@ -44,10 +51,19 @@ def _move(
 ) -> Tenant | None:
     try:
         tenant = store.transition(
-            tenant_id, target, operation_id=operation_id, set_fields=set_fields, remove_fields=remove_fields or []
+            tenant_id,
+            target,
+            operation_id=operation_id,
+            set_fields=set_fields,
+            remove_fields=remove_fields or [],
         )
     except (IllegalTransitionError, StaleOperationError) as refused:
-        logger.info("result ignored: tenant no longer waits for it", tenant_id=tenant_id, target=target, reason=refused.message)
+        logger.info(
+            "result ignored: tenant no longer waits for it",
+            tenant_id=tenant_id,
+            target=target,
+            reason=refused.message,
+        )
         count("LifecycleResultIgnored", tenant_id)
         return None
     logger.info("tenant status moved", tenant_id=tenant_id, status=target)

@@ -32,4 +32,4 @@ def decode_cursor(token: str, scope: str, key_names: frozenset[str]) -> dict[str
             "cursor was issued for another query",
             [{"field": "cursor", "message": "cursor does not belong to this query"}],
         )
-    return key
+    return dict(key)

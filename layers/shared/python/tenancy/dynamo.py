@@ -19,9 +19,9 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def to_value(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(value)  # type: ignore[no-any-return]
+    return dict(_serializer.serialize(value))
 
 
 def is_condition_failure(error: Exception) -> bool:
     response = getattr(error, "response", None) or {}
-    return response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")

@@ -57,7 +57,9 @@ class EventPublisher:
             if not response.get("FailedEntryCount"):
                 return
             results = response["Entries"]
-            failed = [entry for entry, result in zip(pending, results, strict=True) if result.get("ErrorCode")]
+            failed = [
+                entry for entry, result in zip(pending, results, strict=True) if result.get("ErrorCode")
+            ]
             errors = sorted({result["ErrorCode"] for result in results if result.get("ErrorCode")})
             logger.warning("PutEvents rejected entries", failed=len(failed), errors=errors, attempt=attempt)
             pending = failed

@@ -29,7 +29,9 @@ REQUESTS: dict[Status, tuple[Status, str]] = {
 }
 
 
-def entered_status(event_name: str | None, new_image: dict[str, Any] | None, old_image: dict[str, Any] | None) -> Status | None:
+def entered_status(
+    event_name: str | None, new_image: dict[str, Any] | None, old_image: dict[str, Any] | None
+) -> Status | None:
     """The status a tenant item entered with this change, or None (not a tenant, or no change)."""
     if event_name not in ("INSERT", "MODIFY") or not new_image:
         return None
@@ -38,7 +40,7 @@ def entered_status(event_name: str | None, new_image: dict[str, Any] | None, old
     new_status = new_image.get("provisioningStatus")
     if new_status == (old_image or {}).get("provisioningStatus"):
         return None
-    return Status(new_status) if new_status in Status.__members__ else None
+    return Status(str(new_status)) if new_status in Status.__members__ else None
 
 
 def handle_change(
@@ -62,11 +64,15 @@ def handle_change(
         return None
     except IllegalTransitionError as refused:
         if refused.current != target:
-            logger.info("stale stream record skipped", tenant_id=tenant_id, entered=status, current=refused.current)
+            logger.info(
+                "stale stream record skipped", tenant_id=tenant_id, entered=status, current=refused.current
+            )
             return None
         tenant = store.get(tenant_id)  # a retry after the transition: publish again
     publisher.publish([Event(detail_type, lifecycle_detail(tenant))])
-    logger.info("lifecycle request published", tenant_id=tenant_id, detail_type=detail_type, status=tenant.status)
+    logger.info(
+        "lifecycle request published", tenant_id=tenant_id, detail_type=detail_type, status=tenant.status
+    )
     count(detail_type, tenant_id)
     return detail_type
 

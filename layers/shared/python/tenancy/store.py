@@ -56,7 +56,12 @@ class ControlStore:
         return _tenant(response["Item"])
 
     def list(
-        self, *, status: Status | None = None, tier: Tier | None = None, limit: int = 20, cursor: str | None = None
+        self,
+        *,
+        status: Status | None = None,
+        tier: Tier | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
     ) -> Page:
         """Tenants oldest first, by status when given; `tier` filters. Pages hold exactly `limit`
         items while more exist; the cursor is bound to this status/tier query."""
@@ -138,7 +143,11 @@ class ControlStore:
             set_fields={"name": name},
             on_refused=lambda current: StaleVersionError(
                 f"tenant {tenant_id} is at version {current.version}, not {expected_version}",
-                {"tenantId": tenant_id, "currentVersion": current.version, "expectedVersion": expected_version},
+                {
+                    "tenantId": tenant_id,
+                    "currentVersion": current.version,
+                    "expectedVersion": expected_version,
+                },
             ),
         )
 
@@ -166,7 +175,11 @@ class ControlStore:
             if current.status in sources and operation_id is not None:
                 return StaleOperationError(
                     f"tenant {tenant_id} is in operation {current.operation_id}, not {operation_id}",
-                    {"tenantId": tenant_id, "currentOperation": current.operation_id, "operationId": operation_id},
+                    {
+                        "tenantId": tenant_id,
+                        "currentOperation": current.operation_id,
+                        "operationId": operation_id,
+                    },
                 )
             return IllegalTransitionError(tenant_id, str(current.status), str(target))
 
@@ -238,7 +251,7 @@ class ControlStore:
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
-            old = error.response.get("Item")
+            old: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]
             if not old:
                 raise NotFoundError(f"tenant {tenant_id} not found", {"tenantId": tenant_id}) from None
             raise on_refused(_tenant(old)) from None

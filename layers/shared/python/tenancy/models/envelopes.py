@@ -10,16 +10,16 @@ from pydantic import Field
 from tenancy.models.events import TenantDeprovisionedDetail, TenantLifecycleDetail, TenantProvisionedDetail
 
 
-class TenantLifecycleEvent(EventBridgeModel):  # type: ignore[misc]
+class TenantLifecycleEvent(EventBridgeModel):
     detail_type: Literal["TenantOnboarding", "TenantOffboarding"] = Field(alias="detail-type")
     detail: TenantLifecycleDetail
 
 
-class TenantProvisionedEvent(EventBridgeModel):  # type: ignore[misc]
+class TenantProvisionedEvent(EventBridgeModel):
     detail_type: Literal["TenantProvisioned"] = Field(alias="detail-type")
     detail: TenantProvisionedDetail
 
 
-class TenantDeprovisionedEvent(EventBridgeModel):  # type: ignore[misc]
+class TenantDeprovisionedEvent(EventBridgeModel):
     detail_type: Literal["TenantDeprovisioned"] = Field(alias="detail-type")
     detail: TenantDeprovisionedDetail

@@ -105,7 +105,10 @@ class Provisioner:
         logger.info("tenant deprovisioned", tenant_id=tenant_id, isolation=isolation)
         count("TenantResourcesDeprovisioned", tenant_id)
         return TenantDeprovisionedDetail(
-            tenant_id=tenant_id, status=ResultStatus.COMPLETED, timestamp=now_iso(), operation_id=detail.operation_id
+            tenant_id=tenant_id,
+            status=ResultStatus.COMPLETED,
+            timestamp=now_iso(),
+            operation_id=detail.operation_id,
         )
 
     # --- pool ------------------------------------------------------------------------------
@@ -130,7 +133,9 @@ class Provisioner:
         created = self.stacks.ensure_created(self._stack_name(tenant_id), tenant_id, deadline)
         prefix = pool.create_prefix(self.s3, created.bucket, tenant_id)
         self.routes.put(tenant_id, Route(Isolation.SILO, created.table, created.bucket, prefix))
-        return ProvisionedResources(s3_prefix=prefix, dedicated_bucket=created.bucket, dedicated_table=created.table)
+        return ProvisionedResources(
+            s3_prefix=prefix, dedicated_bucket=created.bucket, dedicated_table=created.table
+        )
 
     def _deprovision_silo(self, tenant_id: str, deadline: Deadline) -> None:
         stack_name = self._stack_name(tenant_id)

@@ -131,14 +131,18 @@ class SiloStacks:
             raise
         return stacks[0] if stacks else None
 
-    def _wait(self, stack_name: str, done: set[str], failed: set[str], deadline: Deadline) -> dict[str, Any] | None:
+    def _wait(
+        self, stack_name: str, done: set[str], failed: set[str], deadline: Deadline
+    ) -> dict[str, Any] | None:
         while True:
             stack = self._describe(stack_name)
             status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
             if status in done:
                 return stack
             if status in failed:
-                raise StackFailed(f"stack {stack_name} is {status}: {self._failure_reason(stack_name, stack)}")
+                raise StackFailed(
+                    f"stack {stack_name} is {status}: {self._failure_reason(stack_name, stack)}"
+                )
             if not deadline.can_wait():
                 raise StackStillInProgress(f"stack {stack_name} is still {status}")
             self._sleep(deadline.poll_seconds)
