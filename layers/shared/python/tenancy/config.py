@@ -34,6 +34,10 @@ class Settings(BaseModel):
     # Seconds the tenant provisioner keeps in reserve when waiting for a silo stack.
     provisioner_safety_margin_seconds: float = 30.0
     provisioner_poll_seconds: float = 5.0
+    # The reconciler re-drives tenants left in PENDING/OFFBOARDING this long, and fails tenants
+    # waiting in PROVISIONING/DEPROVISIONING longer than every retry of the provisioner can take.
+    reconciler_redrive_after_seconds: int = 300
+    reconciler_fail_after_seconds: int = 7200
 
     def model_post_init(self, _context: object) -> None:
         defaults = {

@@ -52,11 +52,16 @@ def handle_change(
 ) -> str | None:
     """Act on one stream record; returns the detail-type published, if any."""
     status = entered_status(event_name, new_image, old_image)
-    if status not in REQUESTS:
+    if status not in REQUESTS or new_image is None:
         return None
-    assert new_image is not None
-    target, detail_type = REQUESTS[status]
-    tenant_id = str(new_image["tenantId"])
+    return request_lifecycle(store, publisher, str(new_image["tenantId"]), status)
+
+
+def request_lifecycle(
+    store: ControlStore, publisher: EventPublisher, tenant_id: str, entered: Status
+) -> str | None:
+    """Start the operation a tenant that entered `entered` needs; returns the detail-type published."""
+    target, detail_type = REQUESTS[entered]
     try:
         tenant = store.transition(tenant_id, target, set_fields={"operationId": str(uuid.uuid4())})
     except NotFoundError:  # tenants are never deleted; a retry cannot help such a record
@@ -64,9 +69,7 @@ def handle_change(
         return None
     except IllegalTransitionError as refused:
         if refused.current != target:
-            logger.info(
-                "stale stream record skipped", tenant_id=tenant_id, entered=status, current=refused.current
-            )
+            logger.info("stale change skipped", tenant_id=tenant_id, entered=entered, current=refused.current)
             return None
         tenant = store.get(tenant_id)  # a retry after the transition: publish again
     publisher.publish([Event(detail_type, lifecycle_detail(tenant))])

@@ -99,6 +99,28 @@ class ControlStore:
             next_cursor = encode_cursor({name: last[name] for name in key_names}, scope)
         return Page([_tenant(item) for item in raw], next_cursor)
 
+    def list_all(self, *, status: Status, updated_before: str) -> list[Tenant]:
+        """Every tenant in `status` last changed before `updated_before` (for the reconciler)."""
+        index, pk_name, _ = _BY_STATUS
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk",
+            "FilterExpression": "updatedAt < :cutoff",
+            "ExpressionAttributeNames": {"#pk": pk_name},
+            "ExpressionAttributeValues": {
+                ":pk": to_value(keys.status_index_pk(status)),
+                ":cutoff": to_value(updated_before),
+            },
+        }
+        tenants: list[Tenant] = []
+        while True:
+            response = self._client.query(**query)
+            tenants += [_tenant(item) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return tenants
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     # --- writes ----------------------------------------------------------------------------
 
     def create(self, tenant: Tenant) -> Tenant:

@@ -1,0 +1,29 @@
+"""Scheduled: re-drive tenants whose lifecycle request was lost, fail those whose result never came."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tenancy.clients import client
+from tenancy.config import get_settings
+from tenancy.events import EventPublisher
+from tenancy.observability import logger, metrics, tracer
+from tenancy.reconciler import reconcile
+from tenancy.store import ControlStore
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = get_settings()
+    report = reconcile(
+        ControlStore(client("dynamodb"), settings.control_table_name),
+        EventPublisher(client("events"), settings.event_bus_name, settings.control_plane_source),
+        redrive_after=timedelta(seconds=settings.reconciler_redrive_after_seconds),
+        fail_after=timedelta(seconds=settings.reconciler_fail_after_seconds),
+    )
+    return {"redriven": report.redriven, "timedOut": report.timed_out}
