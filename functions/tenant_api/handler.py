@@ -52,7 +52,7 @@ def list_tenants(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[str]:
-    result = _store().list(status=status, tier=tier, limit=limit, cursor=cursor)
+    result = _store().list_tenants(status=status, tier=tier, limit=limit, cursor=cursor)
     return api.page([_view(t) for t in result.items], limit=limit, next_cursor=result.next_cursor)
 
 

@@ -53,14 +53,12 @@ def reconcile(
 
 def _older_than(store: ControlStore, status: Status, cutoff: datetime) -> list[Tenant]:
     stamp = cutoff.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return store.list_all(status=status, updated_before=stamp)
+    return store.list_stale(status=status, updated_before=stamp)
 
 
 def _time_out(store: ControlStore, tenant: Tenant, waited: timedelta) -> bool:
-    error = (
-        f"no result for {tenant.status} operation {tenant.operation_id} within {int(waited.total_seconds())}s; "
-        "the reconciler marked it FAILED"
-    )
+    seconds = int(waited.total_seconds())
+    error = f"no result for {tenant.status} operation {tenant.operation_id} within {seconds}s; marked FAILED"
     try:
         store.transition(
             tenant.tenant_id, Status.FAILED, operation_id=tenant.operation_id, set_fields={"error": error}

@@ -55,7 +55,7 @@ class ControlStore:
             raise NotFoundError(f"tenant {tenant_id} not found", {"tenantId": tenant_id})
         return _tenant(response["Item"])
 
-    def list(
+    def list_tenants(
         self,
         *,
         status: Status | None = None,
@@ -99,7 +99,7 @@ class ControlStore:
             next_cursor = encode_cursor({name: last[name] for name in key_names}, scope)
         return Page([_tenant(item) for item in raw], next_cursor)
 
-    def list_all(self, *, status: Status, updated_before: str) -> list[Tenant]:
+    def list_stale(self, *, status: Status, updated_before: str) -> list[Tenant]:
         """Every tenant in `status` last changed before `updated_before` (for the reconciler)."""
         index, pk_name, _ = _BY_STATUS
         query: dict[str, Any] = {
