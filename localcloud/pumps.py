@@ -24,6 +24,12 @@ def _no_observer(invocation: Invocation, trigger: str, event: Any) -> None:
     return None
 
 
+def as_delivered(event: dict[str, Any], queue_url: str) -> dict[str, Any]:
+    """The event as EventBridge delivers it: moto's default target input leaves out `account`."""
+    event.setdefault("account", queue_url.rstrip("/").split("/")[-2])
+    return event
+
+
 class StreamPump:
     def __init__(
         self,
@@ -115,9 +121,7 @@ class EventPump:
             AttributeNames=["ApproximateReceiveCount"],
         ).get("Messages", [])
         for message in messages:
-            event = json.loads(message["Body"])
-            # moto's default target input leaves out `account`; EventBridge always sends it.
-            event.setdefault("account", self._queue_url.rstrip("/").split("/")[-2])
+            event = as_delivered(json.loads(message["Body"]), self._queue_url)
             invocation = self._runtime.invoke(self._spec.name, event, self._spec.timeout_seconds)
             self._observe(invocation, "eventbridge", event)
             received = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))

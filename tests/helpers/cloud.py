@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from localcloud.pumps import EventPump, StreamPump
+from localcloud.pumps import EventPump, StreamPump, as_delivered
 from localcloud.resources import LocalResources, create_resources, local_settings, settings_environ
 from localcloud.runtime import FunctionRuntime
 from localcloud.streams import StreamReader
@@ -122,7 +122,7 @@ class Cloud:
             if not messages:
                 break
             for message in messages:
-                self._seen.append(json.loads(message["Body"]))
+                self._seen.append(as_delivered(json.loads(message["Body"]), self.capture_queue_url))
                 sqs.delete_message(QueueUrl=self.capture_queue_url, ReceiptHandle=message["ReceiptHandle"])
         return [e for e in self._seen if detail_type is None or e["detail-type"] == detail_type]
 

@@ -168,3 +168,79 @@ def test_a_request_that_is_not_a_lifecycle_event_is_refused(cloud: Cloud) -> Non
     )
     assert invocation.error is not None
     assert cloud.bus_events() == []
+
+
+def stack_name(tenant_id: str = TID) -> str:
+    return f"tenancy-test-tenant-{tenant_id}"
+
+
+def test_silo_onboarding_creates_a_stack_with_a_dedicated_bucket_and_table(cloud: Cloud) -> None:
+    result = provision(cloud, request("TenantOnboarding", "ENTERPRISE"))
+    assert result["detail"]["status"] == "COMPLETED", result
+    resources = result["detail"]["resources"]
+    [stack] = boto3.client("cloudformation").describe_stacks(StackName=stack_name())["Stacks"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    assert stack["Parameters"] == [{"ParameterKey": "TenantId", "ParameterValue": TID}]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert resources == {
+        "s3Prefix": f"tenants/{TID}/",
+        "dedicatedBucket": outputs["BucketName"],
+        "dedicatedTable": outputs["TableName"],
+    }
+    # the dedicated table has the pooled table's schema
+    dynamodb = boto3.client("dynamodb")
+    dedicated = dynamodb.describe_table(TableName=outputs["TableName"])["Table"]
+    pooled = dynamodb.describe_table(TableName=cloud.settings.app_table_name)["Table"]
+    assert dedicated["KeySchema"] == pooled["KeySchema"]
+    assert sorted(i["IndexName"] for i in dedicated["GlobalSecondaryIndexes"]) == ["GSI1", "GSI2"]
+    assert keys_under(outputs["BucketName"]) == [f"tenants/{TID}/.tenant.json"]
+    assert keys_under(cloud.settings.tenant_bucket_name) == []  # nothing in the pool
+    assert route(cloud) == {
+        "isolation": "silo",
+        "dynamodb/table-name": outputs["TableName"],
+        "s3/bucket": outputs["BucketName"],
+        "s3/prefix": f"tenants/{TID}/",
+    }
+
+
+def test_silo_onboarding_redelivered_reuses_the_stack(cloud: Cloud) -> None:
+    first = provision(cloud, request("TenantOnboarding", "ENTERPRISE"))
+    second = provision(cloud, request("TenantOnboarding", "ENTERPRISE"))
+    assert first["detail"]["resources"] == second["detail"]["resources"]
+    stacks = boto3.client("cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE"])[
+        "StackSummaries"
+    ]
+    assert [s["StackName"] for s in stacks] == [stack_name()]
+
+
+def test_silo_offboarding_deletes_the_stack_bucket_table_and_route(cloud: Cloud) -> None:
+    resources = provision(cloud, request("TenantOnboarding", "ENTERPRISE"))["detail"]["resources"]
+    put_app_item(cloud, TID, "USER#1", table=resources["dedicatedTable"])
+    boto3.client("s3").put_object(
+        Bucket=resources["dedicatedBucket"], Key=f"tenants/{TID}/doc.txt", Body=b"x"
+    )
+
+    result = provision(cloud, request("TenantOffboarding", "ENTERPRISE"))
+    assert result["detail"]["status"] == "COMPLETED", result
+    cloudformation = boto3.client("cloudformation")
+    live = cloudformation.list_stacks(StackStatusFilter=["CREATE_COMPLETE", "DELETE_FAILED"])[
+        "StackSummaries"
+    ]
+    assert live == []
+    assert resources["dedicatedTable"] not in boto3.client("dynamodb").list_tables()["TableNames"]
+    assert resources["dedicatedBucket"] not in [
+        b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]
+    ]
+    assert route(cloud) == {}
+
+
+def test_silo_without_a_template_fails_with_the_reason(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SILO_TEMPLATE_URL", "")
+    from tenancy.config import get_settings
+
+    get_settings.cache_clear()
+    cloud.runtime = type(cloud.runtime)()  # a cold start that reads the new environment
+    result = provision(cloud, request("TenantOnboarding", "ENTERPRISE"))
+    assert result["detail"]["status"] == "FAILED"
+    assert result["detail"]["error"] == "StackFailed: SILO_TEMPLATE_URL is not configured"
+    assert route(cloud) == {}
