@@ -45,7 +45,11 @@ $(LAYER_DIR)/.built: pyproject.toml $(STAMP) $(shell find layers/shared/python -
 	find $(LAYER_DIR) -name '__pycache__' -type d -prune -exec rm -rf {} +
 	touch $@
 
-build: $(LAYER_DIR)/.built ## build the Lambda layer into .build/layer
+# The silo tenant template, synthesized by the CDK app's SiloTenantStack (the local cloud ships it).
+.build/silo-template.json: $(STAMP) $(wildcard cdk/tenancy_infra/stacks/*.py) cdk/tenancy_infra/topology.py
+	PYTHONPATH=layers/shared/python:cdk $(BIN)/python -m tenancy_infra.silo_template $@
+
+build: $(LAYER_DIR)/.built .build/silo-template.json ## build the Lambda layer and the silo template into .build/
 
 test: install build ## run unit, integration and infrastructure tests
 	$(BIN)/pytest tests -n 2 --dist loadfile -q
