@@ -77,6 +77,7 @@ def verify(
     signed_names = match["signed"].split(";")
     if "host" not in signed_names:
         raise SignatureError("'Host' must be a signed header.")
+    lowered.setdefault("host", urlsplit(url).netloc)
     request = AWSRequest(
         method=method, url=url, data=body, headers={n: lowered.get(n, "") for n in signed_names}
     )
