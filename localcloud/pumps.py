@@ -123,7 +123,7 @@ class EventPump:
         for message in messages:
             event = as_delivered(json.loads(message["Body"]), self._queue_url)
             invocation = self._runtime.invoke(self._spec.name, event, self._spec.timeout_seconds)
-            self._observe(invocation, "eventbridge", event)
+            self._observe(invocation, f"eventbridge {event.get('detail-type')}", event)
             received = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
             if invocation.error is None:
                 self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])

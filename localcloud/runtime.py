@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+import threading
 import time
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -43,29 +46,55 @@ class Invocation:
 
 
 class FunctionRuntime:
-    """Loads functions/<name>/handler.py once per name (a warm container) and invokes it."""
+    """Loads functions/<name>/handler.py as Lambda runs it: one warm instance per concurrent
+    invocation (an instance serves one invocation at a time), reused afterwards."""
 
-    def __init__(self, root: Path = ROOT) -> None:
+    def __init__(
+        self, root: Path = ROOT, scope: Callable[[str, Any], AbstractContextManager[None]] | None = None
+    ) -> None:
         self._root = root
-        self._modules: dict[str, ModuleType] = {}
+        self._scope = scope or (lambda _name, _event: nullcontext())
+        self._idle: dict[str, list[ModuleType]] = {}
+        self._lock = threading.Lock()
+        self._loaded = 0
+
+    def _load(self, name: str) -> ModuleType:
+        path = self._root / "functions" / name / "handler.py"
+        with self._lock:
+            self._loaded += 1
+            module_name = f"tenancy_fn_{name}_{self._loaded}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise FileNotFoundError(path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
 
     def module(self, name: str) -> ModuleType:
-        if name not in self._modules:
-            path = self._root / "functions" / name / "handler.py"
-            spec = importlib.util.spec_from_file_location(f"tenancy_fn_{name}", path)
-            if spec is None or spec.loader is None:
-                raise FileNotFoundError(path)
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            self._modules[name] = module
-        return self._modules[name]
+        """A warm instance of the function (loaded on first use)."""
+        with self._lock:
+            idle = self._idle.setdefault(name, [])
+            if idle:
+                return idle[-1]
+        module = self._load(name)
+        with self._lock:
+            self._idle[name].append(module)
+        return module
 
     def invoke(self, name: str, event: Any, timeout_seconds: float = 900.0) -> Invocation:
-        handler = self.module(name).lambda_handler
+        with self._lock:
+            idle = self._idle.setdefault(name, [])
+            module = idle.pop() if idle else None
+        if module is None:
+            module = self._load(name)
         context = LambdaContext(function_name=name, timeout_seconds=timeout_seconds)
         started = time.perf_counter()
         try:
-            result, error = handler(event, context), None
+            with self._scope(name, event):
+                result, error = module.lambda_handler(event, context), None
         except Exception as exc:  # a function error, as Lambda reports it
             result, error = None, exc
+        finally:
+            with self._lock:
+                self._idle[name].append(module)
         return Invocation(name, result, error, (time.perf_counter() - started) * 1000)

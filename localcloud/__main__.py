@@ -1,0 +1,77 @@
+"""`make dev`: run the whole of Tenancy on this machine. Ctrl-C stops it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for path in (ROOT / "layers" / "shared" / "python", ROOT / "cdk", ROOT):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="localcloud", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("TENANCY_API_PORT", 3000)), help="API Gateway port"
+    )
+    parser.add_argument(
+        "--aws-port",
+        type=int,
+        default=int(os.environ.get("TENANCY_AWS_PORT", 4566)),
+        help="AWS endpoint port",
+    )
+    parser.add_argument("--app-name", default=os.environ.get("APP_NAME", "tenancy"))
+    parser.add_argument("--stage", default=os.environ.get("STAGE", "local"))
+    parser.add_argument(
+        "--verbose", action="store_true", help="show each invocation's event and the functions' logs"
+    )
+    args = parser.parse_args(argv)
+
+    from localcloud.cloud import ACCESS_KEY, REGION, SECRET_KEY, LocalCloud, Options, PortInUseError
+
+    cloud = LocalCloud(Options(args.host, args.port, args.aws_port, args.app_name, args.stage, args.verbose))
+    try:
+        cloud.start()
+    except PortInUseError as error:
+        print(f"localcloud: {error}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: cloud._stop.set())
+    settings = cloud.resources.settings if cloud.resources else None
+    assert settings is not None
+    print(
+        f"""Tenancy local cloud is up.
+  API Gateway (control plane, SigV4)  {cloud.api_url}
+  AWS endpoint (moto server)          {cloud.endpoint}
+  credentials                         {ACCESS_KEY} / {SECRET_KEY}   region {REGION}
+  control table  {settings.control_table_name}    app table  {settings.app_table_name}
+  bus            {settings.event_bus_name}        bucket     {settings.tenant_bucket_name}
+
+Try:
+  curl -s --aws-sigv4 "aws:amz:{REGION}:execute-api" --user "{ACCESS_KEY}:{SECRET_KEY}" \\
+       -H 'Content-Type: application/json' \\
+       -d '{{"name":"Acme","slug":"acme","tier":"PRO","adminEmail":"admin@acme.example"}}' {cloud.api_url}/tenants
+  curl -s --aws-sigv4 "aws:amz:{REGION}:execute-api" --user "{ACCESS_KEY}:{SECRET_KEY}" {cloud.api_url}/tenants
+  aws --endpoint-url {cloud.endpoint} dynamodb scan --table-name {settings.control_table_name}
+
+Ctrl-C to stop.
+time          function                 trigger                            tenant                                  duration  outcome""",
+        flush=True,
+    )
+    try:
+        cloud.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\nstopping the local cloud…", flush=True)
+        cloud.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

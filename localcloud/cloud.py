@@ -1,0 +1,243 @@
+"""The local cloud: moto in server mode, Tenancy's resources, its functions and their triggers."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import socket
+import threading
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+from localcloud.faults import Fault, Faults
+from localcloud.gateway import Gateway, serve
+from localcloud.livelog import LiveLog
+from localcloud.pumps import EventPump, StreamPump
+from localcloud.resources import LocalResources, create_resources, local_settings, settings_environ
+from localcloud.runtime import FunctionRuntime
+from localcloud.streams import StreamReader
+from tenancy_infra.topology import FUNCTIONS, RuleTrigger, StreamTrigger
+
+REGION = "us-east-1"
+ACCESS_KEY = "test"
+SECRET_KEY = "test"  # noqa: S105 (the local cloud's well-known credentials)
+ACCOUNT_ID = "123456789012"
+AWS_SERVICES = ("dynamodb", "s3", "ssm", "events", "cloudformation", "sqs")
+
+
+class PortInUseError(Exception):
+    pass
+
+
+class _WithoutFunctionOutput(io.TextIOBase):
+    """stdout without the functions' structured log lines and EMF metric lines."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._partial = ""
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            lines = (self._partial + text).split("\n")
+            self._partial = lines.pop()
+            for line in lines:
+                if not line.startswith(('{"_aws"', '{"level"')):
+                    self._stream.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+@dataclass
+class Options:
+    host: str = "127.0.0.1"
+    api_port: int = 3000
+    aws_port: int = 4566
+    app_name: str = "tenancy"
+    stage: str = "local"
+    verbose: bool = False
+    poll_seconds: float = 0.05
+
+
+def check_port(host: str, port: int, what: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise PortInUseError(
+                f"port {port} ({what}) is already in use on {host}; choose another"
+            ) from None
+
+
+@dataclass
+class LocalCloud:
+    options: Options
+    log: LiveLog = field(init=False)
+    faults: Faults = field(default_factory=Faults)
+    resources: LocalResources | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+    _servers: list[Any] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.log = LiveLog(self.options.verbose)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.options.host}:{self.options.aws_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.options.host}:{self.options.api_port}"
+
+    def environment(self) -> dict[str, str]:
+        """What a function (or a boto3 client, or the AWS CLI) needs to talk to the local cloud."""
+        assert self.resources is not None
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+            **settings_environ(self.resources.settings),
+        }
+
+    def start(self) -> None:
+        opts = self.options
+        check_port(opts.host, opts.aws_port, "AWS endpoint")
+        check_port(opts.host, opts.api_port, "API Gateway")
+        os.environ.pop("AWS_PROFILE", None)
+        os.environ.pop("AWS_SESSION_TOKEN", None)
+        os.environ.update(
+            AWS_ENDPOINT_URL=self.endpoint,
+            AWS_ACCESS_KEY_ID=ACCESS_KEY,
+            AWS_SECRET_ACCESS_KEY=SECRET_KEY,
+            AWS_DEFAULT_REGION=REGION,
+            AWS_REGION=REGION,
+            AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+            POWERTOOLS_TRACE_DISABLED="true",
+            POWERTOOLS_METRICS_NAMESPACE="Tenancy",
+            POWERTOOLS_LOG_LEVEL="INFO" if opts.verbose else "WARNING",
+        )
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        warnings.filterwarnings("ignore", message="Tried to parse AWS::S3::BucketPolicy")
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        if not opts.verbose:  # the live log speaks for the functions; --verbose shows their own output
+            os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
+            sys.stdout = _WithoutFunctionOutput(sys.stdout)
+
+        from moto.server import ThreadedMotoServer
+
+        moto_server = ThreadedMotoServer(ip_address=opts.host, port=opts.aws_port, verbose=False)
+        moto_server.start()
+        self._servers.append(moto_server)
+
+        import boto3
+
+        settings = local_settings(opts.app_name, opts.stage, REGION)
+        self.resources = create_resources(
+            lambda service: boto3.client(service, endpoint_url=self.endpoint), settings
+        )
+        os.environ.update(settings_environ(settings))
+
+        from tenancy.clients import client
+        from tenancy.config import get_settings
+
+        get_settings.cache_clear()
+        client.cache_clear()
+        for service in AWS_SERVICES:  # the functions' clients, with the fault hook on each
+            client(service).meta.events.register("before-call", self.faults.before_call)
+
+        runtime = FunctionRuntime(scope=self.faults.scope)
+        for spec in FUNCTIONS:  # warm every function once, as provisioned concurrency would
+            runtime.module(spec.name)
+        gateway = Gateway(runtime, {ACCESS_KEY: SECRET_KEY}, self.log, admin=self._admin)
+        self._servers.append(serve(gateway, opts.host, opts.api_port))
+        self._start_pumps(runtime)
+
+    def _start_pumps(self, runtime: FunctionRuntime) -> None:
+        import boto3
+
+        assert self.resources is not None
+        sqs = boto3.client("sqs", endpoint_url=self.endpoint)
+        settings = self.resources.settings
+        for spec in FUNCTIONS:
+            if isinstance(spec.trigger, StreamTrigger):
+                dlq = sqs.create_queue(
+                    QueueName=f"{settings.app_name}-{settings.stage}-{spec.name.replace('_', '-')}-dlq"
+                )["QueueUrl"]
+                self.resources.dead_letter_queues[spec.name] = dlq
+                reader = StreamReader(
+                    boto3.client("dynamodb", endpoint_url=self.endpoint),
+                    boto3.client("dynamodbstreams", endpoint_url=self.endpoint),
+                    settings.control_table_name,
+                    REGION,
+                )
+                self._loop(f"stream:{spec.name}", StreamPump(reader, runtime, spec, sqs, dlq, self.log).pump)
+            elif isinstance(spec.trigger, RuleTrigger):
+                pump = EventPump(
+                    boto3.client("sqs", endpoint_url=self.endpoint),
+                    self.resources.function_queues[spec.name],
+                    self.resources.dead_letter_queues[spec.name],
+                    runtime,
+                    spec,
+                    self.log,
+                )
+                self._loop(f"events:{spec.name}", pump.pump)
+
+    def _loop(self, name: str, pump: Any) -> None:
+        def run() -> None:
+            while not self._stop.is_set():
+                try:
+                    moved = pump()
+                except Exception as error:  # keep pumping; the log says what went wrong
+                    self.log.line(f"pump {name} failed: {type(error).__name__}: {error}")
+                    moved = 0
+                if not moved:
+                    self._stop.wait(self.options.poll_seconds)
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _admin(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
+        """The local cloud's own endpoints (unsigned, local only): health and fault injection."""
+        if path == "/_localcloud/health" and method == "GET":
+            return 200, {"status": "ok", "aws_endpoint": self.endpoint}
+        if path == "/_localcloud/faults":
+            if method == "GET":
+                return 200, {"faults": self.faults.pending()}
+            if method == "DELETE":
+                self.faults.clear()
+                return 200, {"faults": []}
+            if method == "POST":
+                try:
+                    fault = Fault.parse(json.loads(body or b"{}"))
+                except (ValueError, TypeError) as error:
+                    return 400, {"message": str(error)}
+                self.faults.add(fault)
+                return 201, {"fault": vars(fault)}
+        return 404, {"message": "unknown local cloud endpoint"}
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        for server in reversed(self._servers):
+            if hasattr(server, "shutdown"):
+                server.shutdown()
+            if hasattr(server, "stop"):
+                server.stop()
+
+    def wait(self) -> None:
+        while not self._stop.is_set():
+            time.sleep(0.5)

@@ -1,0 +1,153 @@
+"""API Gateway on localhost: each HTTP request becomes the REST proxy event API Gateway would send,
+runs the route's function in-process, and its response is returned as API Gateway returns it.
+
+IAM-authorized routes require a valid SigV4 signature for the local credentials (403 otherwise),
+exactly as the deployed control plane does.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Callable, Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from localcloud.apigateway import match_route, rest_proxy_event
+from localcloud.runtime import FunctionRuntime, Invocation
+from localcloud.sigv4 import SignatureError, verify
+from tenancy_infra.topology import FUNCTIONS, ApiTrigger, FunctionSpec
+
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's own limit
+Observer = Callable[[Invocation, str, Any], None]
+AdminHandler = Callable[[str, str, bytes], tuple[int, dict[str, Any]]]
+
+
+def api_functions() -> list[FunctionSpec]:
+    return [spec for spec in FUNCTIONS if isinstance(spec.trigger, ApiTrigger)]
+
+
+class Gateway:
+    def __init__(
+        self,
+        runtime: FunctionRuntime,
+        secrets: Mapping[str, str],
+        observe: Observer,
+        admin: AdminHandler | None = None,
+        stage: str = "local",
+    ) -> None:
+        self.runtime = runtime
+        self.secrets = secrets
+        self.observe = observe
+        self.admin = admin
+        self.stage = stage
+        self.functions = api_functions()
+
+    def handle(
+        self, method: str, raw_path: str, headers: Mapping[str, list[str]], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        split = urlsplit(raw_path)
+        if split.path.startswith("/_localcloud/") and self.admin is not None:
+            status, payload = self.admin(method, split.path, body)
+            return _json(status, payload)
+        if len(body) > MAX_PAYLOAD_BYTES:
+            return _json(413, {"message": "Request Too Long"})
+        path = split.path
+        for spec in self.functions:
+            trigger = spec.trigger
+            assert isinstance(trigger, ApiTrigger)
+            matched = match_route(trigger.routes, method, path)
+            if matched is None:
+                continue
+            route, params = matched
+            single = {name: values[-1] for name, values in headers.items()}
+            identity: dict[str, Any] = {}
+            if trigger.authorization == "IAM":
+                host = single.get("Host") or single.get("host") or "localhost"
+                try:
+                    caller = verify(
+                        method=method,
+                        url=f"http://{host}{raw_path}",
+                        headers=single,
+                        body=body,
+                        secrets=self.secrets,
+                    )
+                except SignatureError as refused:
+                    return _json(403, {"message": str(refused)})
+                identity = {
+                    "accessKey": caller.access_key,
+                    "accountId": caller.account_id,
+                    "caller": caller.access_key,
+                    "user": caller.access_key,
+                    "userArn": caller.user_arn,
+                }
+            event = rest_proxy_event(
+                method=method,
+                path=path,
+                resource=route.path,
+                path_parameters={name: unquote(value) for name, value in params.items()},
+                query=parse_qs(split.query, keep_blank_values=True),
+                headers=headers,
+                body=body or None,
+                stage=self.stage,
+                identity=identity,
+            )
+            invocation = self.runtime.invoke(spec.name, event, spec.timeout_seconds)
+            self.observe(invocation, f"{method} {path}", event)
+            if invocation.error is not None or not isinstance(invocation.result, dict):
+                return _json(502, {"message": "Internal server error"})
+            return _proxy_response(invocation.result)
+        # API Gateway answers an unknown resource or method this way, before any authorization.
+        return _json(403, {"message": "Missing Authentication Token"})
+
+
+def _json(status: int, payload: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    return status, [("Content-Type", "application/json")], json.dumps(payload).encode()
+
+
+def _proxy_response(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
+    headers: list[tuple[str, str]] = []
+    multi = result.get("multiValueHeaders") or {}
+    for name, values in multi.items():
+        headers += [(name, str(v)) for v in values]
+    for name, value in (result.get("headers") or {}).items():
+        if name not in multi:
+            headers.append((name, str(value)))
+    body = result.get("body") or ""
+    raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    return int(result.get("statusCode", 200)), headers, raw
+
+
+class _Handler(BaseHTTPRequestHandler):
+    gateway: Gateway
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            headers.setdefault(name, []).append(value)
+        status, response_headers, payload = self.gateway.handle(self.command, self.path, headers, body)
+        self.send_response(status)
+        for name, value in response_headers:
+            if name.lower() != "content-length":
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
+    handler = type("GatewayHandler", (_Handler,), {"gateway": gateway})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="api-gateway", daemon=True).start()
+    return server
