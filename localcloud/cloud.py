@@ -7,8 +7,8 @@ import json
 import logging
 import os
 import socket
-import threading
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
