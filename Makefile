@@ -78,5 +78,15 @@ synth: install build ## synthesize the CDK app into cdk.out
 deploy: install build ## deploy to the AWS account in your environment (STAGE=dev by default)
 	npx cdk deploy --all --require-approval never -c stage=$${STAGE:-dev}
 
+API_PORT ?= 3000
+AWS_PORT ?= 4566
+
+dev: install build ## run the whole system locally (moto server + API on :3000); Ctrl-C stops it
+	$(BIN)/python -m localcloud --port $(API_PORT) --aws-port $(AWS_PORT) $(if $(VERBOSE),--verbose)
+
+invoke: $(STAMP) ## run one handler against the running local cloud: make invoke FN=tenant_api EVENT=events/apigw-create-tenant.json
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=events/<file>.json"; exit 2; }
+	@$(BIN)/python -m localcloud.invoke $(FN) $(EVENT) --port $(API_PORT) --aws-port $(AWS_PORT)
+
 clean:
 	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache

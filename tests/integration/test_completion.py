@@ -168,3 +168,9 @@ def test_an_event_that_is_not_a_result_is_refused(cloud: Cloud) -> None:
         "provisioning_completion", sample_event("eventbridge-tenant-onboarding.json")
     )
     assert invocation.error is not None
+
+
+def test_a_result_for_an_unknown_tenant_is_acknowledged_not_retried(cloud: Cloud) -> None:
+    for sample in ("eventbridge-tenant-provisioned.json", "eventbridge-tenant-deprovisioned.json"):
+        assert complete(cloud, sample_event(sample))["status"] == "UNCHANGED"
+    assert cloud.control_items() == []

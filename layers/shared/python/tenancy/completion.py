@@ -6,7 +6,7 @@ a duplicate, late or out-of-order result is acknowledged and changes nothing.
 
 from __future__ import annotations
 
-from tenancy.errors import IllegalTransitionError, StaleOperationError
+from tenancy.errors import IllegalTransitionError, NotFoundError, StaleOperationError
 from tenancy.models.domain import Status, Tenant
 from tenancy.models.events import ResultStatus, TenantDeprovisionedDetail, TenantProvisionedDetail
 from tenancy.observability import count, logger
@@ -30,11 +30,18 @@ def apply_provisioned(store: ControlStore, detail: TenantProvisionedDetail) -> T
 def apply_deprovisioned(store: ControlStore, detail: TenantDeprovisionedDetail) -> Tenant | None:
     if detail.status is ResultStatus.COMPLETED:
         tenant = _move(store, detail.tenant_id, Status.DEPROVISIONED, detail.operation_id, {}, ["error"])
-        current = tenant or store.get(detail.tenant_id)
-        if current.status is Status.DEPROVISIONED:
+        current = tenant or _find(store, detail.tenant_id)
+        if current is not None and current.status is Status.DEPROVISIONED:
             store.release_slug(current.slug, current.tenant_id)  # idempotent: also on a redelivery
         return tenant
     return _move(store, detail.tenant_id, Status.FAILED, detail.operation_id, {"error": _error(detail.error)})
+
+
+def _find(store: ControlStore, tenant_id: str) -> Tenant | None:
+    try:
+        return store.get(tenant_id)
+    except NotFoundError:
+        return None
 
 
 def _error(message: str | None) -> str:
@@ -57,6 +64,9 @@ def _move(
             set_fields=set_fields,
             remove_fields=remove_fields or [],
         )
+    except NotFoundError:  # tenants are never deleted: a result for an unknown id is not ours to retry
+        logger.warning("result for an unknown tenant ignored", tenant_id=tenant_id, target=target)
+        return None
     except (IllegalTransitionError, StaleOperationError) as refused:
         logger.info(
             "result ignored: tenant no longer waits for it",

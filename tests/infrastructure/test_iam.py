@@ -1,0 +1,232 @@
+"""Least privilege: what each function's role may do, and what the silo stack role may do."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.infrastructure.synth import APP_NAME, STAGE, Synthesized
+
+SILO_PREFIX = f"{APP_NAME}-{STAGE}-tenant-"
+ITEM_ACTIONS = {
+    "dynamodb:BatchGetItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:Query",
+    "dynamodb:UpdateItem",
+}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def flat(value: Any) -> str:
+    """A resource/condition value as text, intrinsics included (for substring checks)."""
+    return json.dumps(value, sort_keys=True)
+
+
+def statements(synthesized: Synthesized, function: str) -> list[dict[str, Any]]:
+    """Every Allow statement attached to the function's execution role."""
+    role_id = synthesized.logical_id(synthesized.stack.roles[function])
+    found = []
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            found += policy["Properties"]["PolicyDocument"]["Statement"]
+    role = synthesized.template["Resources"][role_id]["Properties"]
+    assert "ManagedPolicyArns" not in role, f"{function} must not use AWS managed policies"
+    assert "Policies" not in role
+    return found
+
+
+def grants(synthesized: Synthesized, function: str) -> set[tuple[str, str]]:
+    """(action, resource) pairs the function's role is allowed."""
+    return {
+        (action, flat(resource))
+        for statement in statements(synthesized, function)
+        if statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"])
+        for resource in as_list(statement["Resource"])
+    }
+
+
+def actions_on(synthesized: Synthesized, function: str, resource: Any) -> set[str]:
+    return {action for action, on in grants(synthesized, function) if on == flat(resource)}
+
+
+def arn_of(synthesized: Synthesized, construct: Any) -> dict[str, Any]:
+    return {"Fn::GetAtt": [synthesized.logical_id(construct), "Arn"]}
+
+
+def statement_by_sid(synthesized: Synthesized, function: str, sid: str) -> dict[str, Any]:
+    [statement] = [s for s in statements(synthesized, function) if s.get("Sid") == sid]
+    return statement
+
+
+def test_no_role_may_scan_a_table(synthesized: Synthesized) -> None:
+    for policy_id, policy in synthesized.resources("AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = as_list(statement["Action"])
+            assert not {"dynamodb:Scan", "dynamodb:*"} & set(actions), policy_id
+
+
+@pytest.mark.parametrize("function", ["tenant_api", "provisioning", "provisioning_completion"])
+def test_control_plane_functions_read_and_write_only_the_control_table(
+    synthesized: Synthesized, function: str
+) -> None:
+    stack = synthesized.stack
+    control = arn_of(synthesized, stack.control_table)
+    control_indexes = {"Fn::Join": ["", [control, "/index/*"]]}
+    assert actions_on(synthesized, function, control) == ITEM_ACTIONS
+    assert actions_on(synthesized, function, control_indexes) == ITEM_ACTIONS
+    app_table_id = synthesized.logical_id(stack.app_table)
+    assert not [grant for grant in grants(synthesized, function) if app_table_id in grant[1]]
+    assert not [
+        g for g in grants(synthesized, function) if g[0].startswith(("s3:", "ssm:", "cloudformation:"))
+    ]
+
+
+def test_only_the_event_publishers_may_put_events_and_only_on_the_bus(synthesized: Synthesized) -> None:
+    bus = arn_of(synthesized, synthesized.stack.event_bus)
+    for function in synthesized.stack.functions:
+        puts = {on for action, on in grants(synthesized, function) if action == "events:PutEvents"}
+        if function in ("provisioning", "tenant_provisioner"):
+            assert puts == {flat(bus)}, function
+        else:
+            assert not puts, function
+
+
+def test_stream_consumer_reads_only_the_control_table_stream(synthesized: Synthesized) -> None:
+    stream = {"Fn::GetAtt": [synthesized.logical_id(synthesized.stack.control_table), "StreamArn"]}
+    assert actions_on(synthesized, "provisioning", stream) == {
+        "dynamodb:DescribeStream",
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+    }
+    for function in ("tenant_api", "tenant_provisioner", "provisioning_completion"):
+        assert not actions_on(synthesized, function, stream)
+
+
+@pytest.mark.parametrize(
+    "function", ["tenant_api", "provisioning", "tenant_provisioner", "provisioning_completion"]
+)
+def test_each_function_writes_only_its_own_log_group(synthesized: Synthesized, function: str) -> None:
+    log_writes = {on for action, on in grants(synthesized, function) if action.startswith("logs:")}
+    properties = synthesized.template["Resources"][
+        synthesized.logical_id(synthesized.stack.functions[function])
+    ]["Properties"]
+    own = {"Fn::GetAtt": [properties["LoggingConfig"]["LogGroup"]["Ref"], "Arn"]}
+    assert log_writes == {flat(own)}
+    assert actions_on(synthesized, function, own) == {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+def test_provisioner_purges_pool_tenants_in_the_app_table_and_the_tenants_prefix(
+    synthesized: Synthesized,
+) -> None:
+    stack = synthesized.stack
+    app_table = arn_of(synthesized, stack.app_table)
+    assert {"dynamodb:Query", "dynamodb:BatchWriteItem"} <= actions_on(
+        synthesized, "tenant_provisioner", app_table
+    )
+    control = arn_of(synthesized, stack.control_table)
+    assert not actions_on(synthesized, "tenant_provisioner", control)
+    bucket = arn_of(synthesized, stack.tenant_bucket)
+    prefix = {"Fn::Join": ["", [bucket, "/tenants/*"]]}
+    object_actions = actions_on(synthesized, "tenant_provisioner", prefix)
+    assert {"s3:PutObject", "s3:DeleteObject*", "s3:GetObject*"} <= object_actions
+    # Objects outside tenants/ are out of reach.
+    assert not actions_on(synthesized, "tenant_provisioner", {"Fn::Join": ["", [bucket, "/*"]]})
+
+
+def test_provisioner_manages_tenant_routes_in_ssm_under_the_app_path_only(synthesized: Synthesized) -> None:
+    statement = statement_by_sid(synthesized, "tenant_provisioner", "TenantRoutes")
+    assert set(statement["Action"]) == {
+        "ssm:PutParameter",
+        "ssm:DeleteParameter",
+        "ssm:DeleteParameters",
+        "ssm:GetParametersByPath",
+    }
+    resource = flat(statement["Resource"])
+    assert ":ssm:" in resource
+    assert f":parameter/{APP_NAME}/{STAGE}/tenants/*" in resource
+
+
+def test_provisioner_creates_silo_stacks_only_with_the_silo_role(synthesized: Synthesized) -> None:
+    silo_role = arn_of(synthesized, synthesized.stack.silo_stack_role)
+    create = statement_by_sid(synthesized, "tenant_provisioner", "CreateSiloStacks")
+    assert create["Action"] == "cloudformation:CreateStack"
+    assert create["Condition"] == {"StringEquals": {"cloudformation:RoleArn": silo_role}}
+    manage = statement_by_sid(synthesized, "tenant_provisioner", "ManageSiloStacks")
+    assert {
+        "cloudformation:DescribeStacks",
+        "cloudformation:DeleteStack",
+        "cloudformation:DescribeStackEvents",
+    } <= set(manage["Action"])
+    for statement in (create, manage):
+        assert f":stack/{SILO_PREFIX}*/*" in flat(statement["Resource"])
+    passing = statement_by_sid(synthesized, "tenant_provisioner", "PassSiloStackRole")
+    assert passing["Action"] == "iam:PassRole"
+    assert passing["Resource"] == silo_role
+    assert passing["Condition"] == {"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}}
+
+
+def test_provisioner_empties_silo_buckets_only(synthesized: Synthesized) -> None:
+    listing = statement_by_sid(synthesized, "tenant_provisioner", "SiloBucketListing")
+    objects = statement_by_sid(synthesized, "tenant_provisioner", "SiloBucketObjects")
+    assert set(listing["Action"]) == {"s3:ListBucket", "s3:ListBucketVersions"}
+    assert flat(listing["Resource"]).endswith(f':s3:::{SILO_PREFIX}*"]]}}')
+    assert set(objects["Action"]) == {"s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"}
+    assert flat(objects["Resource"]).endswith(f':s3:::{SILO_PREFIX}*/*"]]}}')
+
+
+def test_provisioner_reads_exactly_the_silo_template_object(synthesized: Synthesized) -> None:
+    statement = statement_by_sid(synthesized, "tenant_provisioner", "ReadSiloTemplate")
+    assert statement["Action"] == "s3:GetObject"
+    resource = flat(statement["Resource"])
+    assert f"/{synthesized.stack.silo_template.asset_hash}.json" in resource
+    assert "*" not in resource
+
+
+def test_silo_stack_role_is_for_cloudformation_and_scoped_to_silo_names(synthesized: Synthesized) -> None:
+    role_id = synthesized.logical_id(synthesized.stack.silo_stack_role)
+    role = synthesized.template["Resources"][role_id]["Properties"]
+    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {"Service": "cloudformation.amazonaws.com"}
+    assert "ManagedPolicyArns" not in role
+    [policy] = [
+        p["Properties"]
+        for p in synthesized.resources("AWS::IAM::Policy").values()
+        if p["Properties"]["Roles"] == [{"Ref": role_id}]
+    ]
+    by_sid = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    assert set(by_sid) == {"SiloBuckets", "SiloTables"}
+    buckets, tables = by_sid["SiloBuckets"], by_sid["SiloTables"]
+    assert {
+        "s3:CreateBucket",
+        "s3:DeleteBucket",
+        "s3:PutBucketPolicy",
+        "s3:PutEncryptionConfiguration",
+    } <= set(buckets["Action"])
+    assert all(action.startswith("s3:") and "*" not in action for action in buckets["Action"])
+    assert flat(buckets["Resource"]).endswith(f':s3:::{SILO_PREFIX}*"]]}}')
+    assert {"dynamodb:CreateTable", "dynamodb:DeleteTable", "dynamodb:UpdateTimeToLive"} <= set(
+        tables["Action"]
+    )
+    assert all(action.startswith("dynamodb:") and "*" not in action for action in tables["Action"])
+    assert not {"dynamodb:Scan", "dynamodb:GetItem", "dynamodb:Query"} & set(tables["Action"])
+    assert flat(tables["Resource"]).endswith(f':table/{SILO_PREFIX}*"]]}}')
+
+
+def test_silo_name_prefix_cannot_match_the_shared_resources(synthesized: Synthesized) -> None:
+    """Shared tables are named `<app>-<stage>-control|app`; generated bucket names start with
+    `<app>-<stage>-<logicalid>`: none may fall under the silo `<app>-<stage>-tenant-*` grants."""
+    for table in synthesized.resources("AWS::DynamoDB::Table").values():
+        assert not table["Properties"]["TableName"].startswith(SILO_PREFIX)
+    for logical_id in synthesized.resources("AWS::S3::Bucket"):
+        assert not f"{APP_NAME}-{STAGE}-{logical_id.lower()}".startswith(SILO_PREFIX), logical_id
