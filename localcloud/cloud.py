@@ -137,6 +137,10 @@ class LocalCloud:
 
         from moto.server import ThreadedMotoServer
 
+        from localcloud.moto_fixes import serialize_dynamodb_writes
+
+        serialize_dynamodb_writes()
+
         moto_server = ThreadedMotoServer(ip_address=opts.host, port=opts.aws_port, verbose=False)
         moto_server.start()
         self._servers.append(moto_server)

@@ -40,6 +40,9 @@ def cloud() -> Iterator[Cloud]:
     """A fresh moto account holding Tenancy's control and app tables, tenant bucket and event bus."""
     from moto import mock_aws
 
+    from localcloud.moto_fixes import serialize_dynamodb_writes
+
+    serialize_dynamodb_writes()
     with mock_aws():
         reset_process_caches()
         yield Cloud.create()

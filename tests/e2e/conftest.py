@@ -1,0 +1,102 @@
+"""Start the local cloud as a user would (`python -m localcloud`) and talk to it over HTTP only."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.credentials import Credentials
+
+from localcloud.client import ControlPlaneClient
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class RunningCloud:
+    process: subprocess.Popen[str]
+    api_url: str
+    aws_url: str
+    api_port: int
+    aws_port: int
+    stage: str = "local"
+
+    def client(self) -> ControlPlaneClient:
+        return ControlPlaneClient(self.api_url, Credentials("test", "test"))
+
+    def aws(self, service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.aws_url,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            aws_session_token=None,
+        )
+
+
+def start_cloud(api_port: int, aws_port: int) -> subprocess.Popen[str]:
+    # A user's shell: none of the test process's AWS, Powertools or Tenancy settings.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV")
+    }
+    env["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
+    return subprocess.Popen(
+        [sys.executable, "-m", "localcloud", "--port", str(api_port), "--aws-port", str(aws_port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"local cloud exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            with urllib.request.urlopen(url + "/_localcloud/health", timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError("local cloud did not become healthy")
+
+
+@pytest.fixture(scope="module")
+def cloud() -> Iterator[RunningCloud]:
+    os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
+    api_port, aws_port = free_port(), free_port()
+    process = start_cloud(api_port, aws_port)
+    running = RunningCloud(
+        process, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", api_port, aws_port
+    )
+    try:
+        wait_healthy(running.api_url, process)
+        yield running
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,212 @@
+"""Acceptance of the local cloud, over real HTTP with signed requests, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from localcloud.client import ControlPlaneClient
+from tests.e2e.conftest import RunningCloud, free_port, start_cloud, wait_healthy
+
+TIERS = ["FREE", "PRO", "ENTERPRISE", "FREE", "PRO"]
+
+
+def wait_for(
+    api: ControlPlaneClient, tenant_id: str, statuses: set[str], timeout: float = 60.0
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        tenant = api.get(f"/tenants/{tenant_id}").body["data"]
+        if tenant["provisioningStatus"] in statuses or time.monotonic() > deadline:
+            return tenant  # type: ignore[no-any-return]
+        time.sleep(0.1)
+
+
+def route(cloud: RunningCloud, tenant_id: str) -> dict[str, str]:
+    base = f"/tenancy/{cloud.stage}/tenants/{tenant_id}/"
+    pages = cloud.aws("ssm").get_paginator("get_parameters_by_path").paginate(Path=base, Recursive=True)
+    return {p["Name"][len(base) :]: p["Value"] for page in pages for p in page["Parameters"]}
+
+
+def objects(cloud: RunningCloud, bucket: str, prefix: str) -> list[str]:
+    listed = cloud.aws("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
+def create(api: ControlPlaneClient, slug: str, tier: str) -> dict[str, Any]:
+    response = api.post(
+        "/tenants", {"name": slug, "slug": slug, "tier": tier, "adminEmail": f"a@{slug}.example"}
+    )
+    assert response.status == 201, response.body
+    return response.body["data"]  # type: ignore[no-any-return]
+
+
+def tenant_count(api: ControlPlaneClient) -> int:
+    return len(api.get("/tenants?limit=100").body["data"])
+
+
+def test_twenty_tenants_onboard_concurrently_and_five_offboard(cloud: RunningCloud) -> None:
+    api = cloud.client()
+    specs = [(f"bulk-{i:02d}", TIERS[i % len(TIERS)]) for i in range(20)]
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        created = list(pool.map(lambda spec: create(api, *spec), specs))
+    tenants = {t["tenantId"]: t for t in created}
+    settled = {tid: wait_for(api, tid, {"PROVISIONED", "FAILED"}) for tid in tenants}
+    assert {t["provisioningStatus"] for t in settled.values()} == {"PROVISIONED"}, [
+        (t["slug"], t["provisioningStatus"], t["error"]) for t in settled.values()
+    ]
+    pool_bucket = "tenancy-local-tenants"
+    tables = cloud.aws("dynamodb").list_tables()["TableNames"]
+    for tid, tenant in settled.items():
+        r = route(cloud, tid)
+        prefix = f"tenants/{tid}/"
+        if tenant["tier"] == "ENTERPRISE":
+            assert r["isolation"] == "silo"
+            assert tenant["resources"]["dedicatedBucket"] == r["s3/bucket"]
+            assert tenant["resources"]["dedicatedTable"] == r["dynamodb/table-name"] in tables
+            assert objects(cloud, r["s3/bucket"], prefix) == [prefix + ".tenant.json"]
+        else:
+            assert r == {
+                "isolation": "pool",
+                "dynamodb/table-name": "tenancy-local-app",
+                "s3/bucket": pool_bucket,
+                "s3/prefix": prefix,
+            }
+            assert tenant["resources"]["s3Prefix"] == prefix
+        # every tenant gets some data, to prove offboarding removes exactly its own
+        cloud.aws("s3").put_object(Bucket=r["s3/bucket"], Key=prefix + "report.csv", Body=b"a,b")
+        cloud.aws("dynamodb").put_item(
+            TableName=r["dynamodb/table-name"], Item={"PK": {"S": f"TENANT#{tid}"}, "SK": {"S": "AGENT#1"}}
+        )
+
+    leaving = [t for t in created if t["tier"] == "ENTERPRISE"][:2] + [
+        t for t in created if t["tier"] != "ENTERPRISE"
+    ][:3]
+    routes = {t["tenantId"]: route(cloud, t["tenantId"]) for t in created}
+    for tenant in leaving:
+        assert api.delete(f"/tenants/{tenant['tenantId']}").status == 202
+    for tenant in leaving:
+        tid = tenant["tenantId"]
+        assert wait_for(api, tid, {"DEPROVISIONED", "FAILED"})["provisioningStatus"] == "DEPROVISIONED"
+        assert route(cloud, tid) == {}
+        r = routes[tid]
+        if tenant["tier"] == "ENTERPRISE":
+            stacks = cloud.aws("cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE"])[
+                "StackSummaries"
+            ]
+            assert f"tenancy-local-tenant-{tid}" not in [s["StackName"] for s in stacks]
+            assert r["dynamodb/table-name"] not in cloud.aws("dynamodb").list_tables()["TableNames"]
+            assert r["s3/bucket"] not in [b["Name"] for b in cloud.aws("s3").list_buckets()["Buckets"]]
+        else:
+            assert objects(cloud, pool_bucket, f"tenants/{tid}/") == []
+            items = cloud.aws("dynamodb").query(
+                TableName=r["dynamodb/table-name"],
+                KeyConditionExpression="PK = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"TENANT#{tid}"}},
+            )["Items"]
+            assert items == []
+    left = {t["tenantId"] for t in leaving}
+    for tid in tenants.keys() - left:  # the others' data is untouched
+        r = routes[tid]
+        assert f"tenants/{tid}/report.csv" in objects(cloud, r["s3/bucket"], f"tenants/{tid}/")
+        item = cloud.aws("dynamodb").get_item(
+            TableName=r["dynamodb/table-name"], Key={"PK": {"S": f"TENANT#{tid}"}, "SK": {"S": "AGENT#1"}}
+        )
+        assert "Item" in item
+        assert api.get(f"/tenants/{tid}").body["data"]["provisioningStatus"] == "PROVISIONED"
+
+
+def test_an_injected_provisioner_failure_ends_in_failed_and_retry_recovers(cloud: RunningCloud) -> None:
+    api = cloud.client()
+    fault = {
+        "function": "tenant_provisioner",
+        "match": "flaky-tenant",
+        "service": "ssm",
+        "operation": "PutParameter",
+        "times": 1,
+    }
+    request = urllib.request.Request(
+        cloud.api_url + "/_localcloud/faults", data=json.dumps(fault).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request) as reply:
+        assert reply.status == 201
+    tenant = create(api, "flaky-tenant", "PRO")
+    failed = wait_for(api, tenant["tenantId"], {"FAILED", "PROVISIONED"})
+    assert failed["provisioningStatus"] == "FAILED"
+    assert "PutParameter" in failed["error"]
+    assert "injected by the local cloud" in failed["error"]
+    assert api.post(f"/tenants/{tenant['tenantId']}/retry").status == 202
+    recovered = wait_for(api, tenant["tenantId"], {"PROVISIONED", "FAILED"}, timeout=30)
+    assert recovered["provisioningStatus"] == "PROVISIONED"
+    assert recovered["error"] is None
+    assert route(cloud, tenant["tenantId"])["isolation"] == "pool"
+
+
+VALID = {"name": "Bad input", "slug": "bad-input", "tier": "PRO", "adminEmail": "a@bad.example"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "status"),
+    [
+        (b'{"name": "x",', 400),  # malformed JSON
+        (json.dumps({**VALID, "plan": "gold"}).encode(), 422),  # unknown field
+        (json.dumps({**VALID, "name": "x" * 20_000}).encode(), 413),  # oversized body
+        (json.dumps({**VALID, "slug": "bad#slug"}).encode(), 422),
+        (json.dumps({**VALID, "slug": "bad slug"}).encode(), 422),
+        (json.dumps({**VALID, "tier": "pro"}).encode(), 422),  # lowercase tier
+    ],
+)
+def test_bad_requests_get_their_4xx_and_change_nothing(cloud: RunningCloud, raw: bytes, status: int) -> None:
+    api = cloud.client()
+    before = tenant_count(api)
+    response = api.post("/tenants", raw=raw)
+    assert response.status == status
+    assert set(response.body["error"]) >= {"code", "message"}
+    assert tenant_count(api) == before
+
+
+def test_unsigned_or_badly_signed_requests_are_403_and_change_nothing(cloud: RunningCloud) -> None:
+    api = cloud.client()
+    before = tenant_count(api)
+    unsigned = api.post("/tenants", VALID, signed=False)
+    assert (unsigned.status, unsigned.body) == (403, {"message": "Missing Authentication Token"})
+    from botocore.credentials import Credentials
+
+    forged = ControlPlaneClient(cloud.api_url, Credentials("test", "not-the-secret")).post("/tenants", VALID)
+    assert forged.status == 403
+    assert "signature" in forged.body["message"]
+    assert tenant_count(api) == before
+
+
+def test_ten_concurrent_creates_of_one_slug_admit_exactly_one(cloud: RunningCloud) -> None:
+    api = cloud.client()
+    body = {"name": "Race", "slug": "race-slug", "tier": "FREE", "adminEmail": "a@race.example"}
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        statuses = sorted(pool.map(lambda _: api.post("/tenants", body).status, range(10)))
+    assert statuses == [201] + [409] * 9
+
+
+def test_a_port_in_use_is_a_one_line_error(cloud: RunningCloud) -> None:
+    process = start_cloud(cloud.api_port, free_port())
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 2
+    assert output.strip().splitlines() == [
+        f"localcloud: port {cloud.api_port} (API Gateway) is already in use on 127.0.0.1; choose another"
+    ]
+
+
+def test_ctrl_c_stops_it_cleanly() -> None:
+    api_port = free_port()
+    process = start_cloud(api_port, free_port())
+    wait_healthy(f"http://127.0.0.1:{api_port}", process)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0
+    assert "Traceback" not in output
+    assert "stopping the local cloud" in output
