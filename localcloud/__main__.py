@@ -36,16 +36,21 @@ def main(argv: list[str] | None = None) -> int:
     from localcloud.cloud import ACCESS_KEY, REGION, SECRET_KEY, LocalCloud, Options, PortInUseError
 
     cloud = LocalCloud(Options(args.host, args.port, args.aws_port, args.app_name, args.stage, args.verbose))
+    signal.signal(signal.SIGTERM, lambda *_: cloud.request_stop())
     try:
         cloud.start()
     except PortInUseError as error:
         print(f"localcloud: {error}", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, lambda *_: cloud._stop.set())
-    settings = cloud.resources.settings if cloud.resources else None
-    assert settings is not None
-    print(
-        f"""Tenancy local cloud is up.
+    except KeyboardInterrupt:
+        print("\nstopping the local cloud…", flush=True)
+        cloud.stop()
+        return 0
+    try:
+        settings = cloud.resources.settings if cloud.resources else None
+        assert settings is not None
+        print(
+            f"""Tenancy local cloud is up.
   API Gateway (control plane, SigV4)  {cloud.api_url}
   AWS endpoint (moto server)          {cloud.endpoint}
   credentials                         {ACCESS_KEY} / {SECRET_KEY}   region {REGION}
@@ -61,9 +66,8 @@ Try:
 
 Ctrl-C to stop.
 time          function                 trigger                            tenant                                  duration  outcome""",
-        flush=True,
-    )
-    try:
+            flush=True,
+        )
         cloud.wait()
     except KeyboardInterrupt:
         pass

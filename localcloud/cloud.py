@@ -164,9 +164,9 @@ class LocalCloud:
         runtime = FunctionRuntime(scope=self.faults.scope)
         for spec in FUNCTIONS:  # warm every function once, as provisioned concurrency would
             runtime.module(spec.name)
-        gateway = Gateway(runtime, {ACCESS_KEY: SECRET_KEY}, self.log, admin=self._admin)
-        self._servers.append(serve(gateway, opts.host, opts.api_port))
         self._start_pumps(runtime)
+        gateway = Gateway(runtime, {ACCESS_KEY: SECRET_KEY}, self.log, admin=self._admin)
+        self._servers.append(serve(gateway, opts.host, opts.api_port))  # last: healthy means ready
 
     def _start_pumps(self, runtime: FunctionRuntime) -> None:
         import boto3
@@ -231,6 +231,9 @@ class LocalCloud:
                 self.faults.add(fault)
                 return 201, {"fault": vars(fault)}
         return 404, {"message": "unknown local cloud endpoint"}
+
+    def request_stop(self) -> None:
+        self._stop.set()
 
     def stop(self) -> None:
         self._stop.set()

@@ -155,7 +155,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="tenant_provisioner",
         description="Provisions and deprovisions a tenant's pool or silo resources",
-        trigger=RuleTrigger(rule="TenantLifecycleRequests", plane=CONTROL_PLANE, detail_types=(ONBOARDING, OFFBOARDING)),
+        trigger=RuleTrigger(
+            rule="TenantLifecycleRequests", plane=CONTROL_PLANE, detail_types=(ONBOARDING, OFFBOARDING)
+        ),
         timeout_seconds=900,
         environment=(
             "EVENT_BUS_NAME",
@@ -190,7 +192,9 @@ def create_table_request(spec: TableSpec, table_name: str) -> dict[str, Any]:
     request: dict[str, Any] = {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in spec.attribute_names()],
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"} for name in spec.attribute_names()
+        ],
         "KeySchema": [
             {"AttributeName": spec.partition_key, "KeyType": "HASH"},
             {"AttributeName": spec.sort_key, "KeyType": "RANGE"},
