@@ -10,6 +10,7 @@ import socket
 import sys
 import threading
 import time
+import uuid
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,13 +22,27 @@ from localcloud.pumps import EventPump, StreamPump
 from localcloud.resources import LocalResources, create_resources, local_settings, settings_environ
 from localcloud.runtime import FunctionRuntime
 from localcloud.streams import StreamReader
-from tenancy_infra.topology import FUNCTIONS, RuleTrigger, StreamTrigger
+from tenancy_infra.topology import FUNCTIONS, FunctionSpec, RuleTrigger, ScheduleTrigger, StreamTrigger
 
 REGION = "us-east-1"
 ACCESS_KEY = "test"
 SECRET_KEY = "test"  # noqa: S105 (the local cloud's well-known credentials)
 ACCOUNT_ID = "123456789012"
 AWS_SERVICES = ("dynamodb", "s3", "ssm", "events", "cloudformation", "sqs")
+
+
+def scheduled_event(rule_arn: str) -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": ACCOUNT_ID,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": REGION,
+        "resources": [rule_arn],
+        "detail": {},
+    }
 
 
 class PortInUseError(Exception):
@@ -197,6 +212,20 @@ class LocalCloud:
                     self.log,
                 )
                 self._loop(f"events:{spec.name}", pump.pump)
+            elif isinstance(spec.trigger, ScheduleTrigger):
+                self._schedule(runtime, spec, spec.trigger)
+
+    def _schedule(self, runtime: FunctionRuntime, spec: FunctionSpec, trigger: ScheduleTrigger) -> None:
+        """Invoke a scheduled function every `rate_minutes`, with EventBridge's Scheduled Event."""
+
+        def run() -> None:
+            while not self._stop.wait(trigger.rate_minutes * 60):
+                event = scheduled_event(f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{trigger.rule}")
+                self.log(runtime.invoke(spec.name, event, spec.timeout_seconds), "schedule", event)
+
+        thread = threading.Thread(target=run, name=f"schedule:{spec.name}", daemon=True)
+        thread.start()
+        self._threads.append(thread)
 
     def _loop(self, name: str, pump: Any) -> None:
         def run() -> None:

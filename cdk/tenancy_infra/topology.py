@@ -110,7 +110,16 @@ class RuleTrigger:
         return {"source": [event_source(app_name, self.plane)], "detail-type": list(self.detail_types)}
 
 
-Trigger = ApiTrigger | StreamTrigger | RuleTrigger
+@dataclass(frozen=True)
+class ScheduleTrigger:
+    """Invoked on a fixed rate by an EventBridge schedule (default bus)."""
+
+    rule: str
+    rate_minutes: int
+    retry_attempts: int = 2
+
+
+Trigger = ApiTrigger | StreamTrigger | RuleTrigger | ScheduleTrigger
 
 
 @dataclass(frozen=True)
@@ -175,6 +184,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         timeout_seconds=30,
         environment=("CONTROL_TABLE_NAME",),
+    ),
+    FunctionSpec(
+        name="reconciler",
+        description="Re-drives tenants whose lifecycle request was lost; fails those whose result never came",
+        trigger=ScheduleTrigger(rule="TenantReconciliation", rate_minutes=5),
+        timeout_seconds=120,
+        environment=("CONTROL_TABLE_NAME", "EVENT_BUS_NAME"),
     ),
 )
 

@@ -7,12 +7,20 @@ from typing import Any
 
 import pytest
 
-from tenancy_infra.topology import FUNCTIONS, LAMBDA_PYTHON, FunctionSpec, RuleTrigger, StreamTrigger
+from tenancy_infra.topology import (
+    FUNCTIONS,
+    LAMBDA_PYTHON,
+    FunctionSpec,
+    RuleTrigger,
+    ScheduleTrigger,
+    StreamTrigger,
+)
 from tests.infrastructure.synth import APP_NAME, STAGE, Synthesized
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE_CONSUMERS = [spec for spec in FUNCTIONS if isinstance(spec.trigger, RuleTrigger)]
 STREAM_CONSUMERS = [spec for spec in FUNCTIONS if isinstance(spec.trigger, StreamTrigger)]
+SCHEDULED = [spec for spec in FUNCTIONS if isinstance(spec.trigger, ScheduleTrigger)]
 
 
 def function_resource(synthesized: Synthesized, spec: FunctionSpec) -> dict[str, Any]:
@@ -200,7 +208,7 @@ def test_function_errors_are_retried_by_async_invoke_then_dead_lettered(
 
 def test_every_dead_letter_queue_is_encrypted_and_ssl_only(synthesized: Synthesized) -> None:
     queues = synthesized.resources("AWS::SQS::Queue")
-    assert len(queues) == len(STREAM_CONSUMERS) + 2 * len(RULE_CONSUMERS)
+    assert len(queues) == len(STREAM_CONSUMERS) + 2 * len(RULE_CONSUMERS) + len(SCHEDULED)
     policies = [p["Properties"] for p in synthesized.resources("AWS::SQS::QueuePolicy").values()]
     for queue_id, queue in queues.items():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True, queue_id
@@ -217,3 +225,22 @@ def test_every_dead_letter_queue_is_encrypted_and_ssl_only(synthesized: Synthesi
             and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
             for s in statements
         ), queue_id
+
+
+@pytest.mark.parametrize("spec", SCHEDULED, ids=lambda spec: spec.name)
+def test_scheduled_functions_run_on_their_rate_with_a_dead_letter_queue(
+    synthesized: Synthesized, spec: FunctionSpec
+) -> None:
+    trigger = spec.trigger
+    assert isinstance(trigger, ScheduleTrigger)
+    [rule] = [
+        r["Properties"]
+        for r in synthesized.resources("AWS::Events::Rule").values()
+        if r["Properties"].get("Name") == f"{APP_NAME}-{STAGE}-{trigger.rule}"
+    ]
+    assert rule["ScheduleExpression"] == f"rate({trigger.rate_minutes} minutes)"
+    assert "EventBusName" not in rule  # the default bus carries schedules
+    [target] = rule["Targets"]
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == trigger.retry_attempts
+    dlq = synthesized.logical_id(synthesized.stack.dead_letter_queues[spec.name])
+    assert target["DeadLetterConfig"] == {"Arn": queue_arn(synthesized, dlq)}

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tenancy_infra.topology import FUNCTIONS
 from tests.infrastructure.synth import APP_NAME, STAGE, Synthesized
 
 SILO_PREFIX = f"{APP_NAME}-{STAGE}-tenant-"
@@ -76,7 +77,7 @@ def test_no_role_may_scan_a_table(synthesized: Synthesized) -> None:
             assert not {"dynamodb:Scan", "dynamodb:*"} & set(actions), policy_id
 
 
-@pytest.mark.parametrize("function", ["tenant_api", "provisioning", "provisioning_completion"])
+@pytest.mark.parametrize("function", ["tenant_api", "provisioning", "provisioning_completion", "reconciler"])
 def test_control_plane_functions_read_and_write_only_the_control_table(
     synthesized: Synthesized, function: str
 ) -> None:
@@ -96,7 +97,7 @@ def test_only_the_event_publishers_may_put_events_and_only_on_the_bus(synthesize
     bus = arn_of(synthesized, synthesized.stack.event_bus)
     for function in synthesized.stack.functions:
         puts = {on for action, on in grants(synthesized, function) if action == "events:PutEvents"}
-        if function in ("provisioning", "tenant_provisioner"):
+        if function in ("provisioning", "tenant_provisioner", "reconciler"):
             assert puts == {flat(bus)}, function
         else:
             assert not puts, function
@@ -109,13 +110,11 @@ def test_stream_consumer_reads_only_the_control_table_stream(synthesized: Synthe
         "dynamodb:GetRecords",
         "dynamodb:GetShardIterator",
     }
-    for function in ("tenant_api", "tenant_provisioner", "provisioning_completion"):
+    for function in ("tenant_api", "tenant_provisioner", "provisioning_completion", "reconciler"):
         assert not actions_on(synthesized, function, stream)
 
 
-@pytest.mark.parametrize(
-    "function", ["tenant_api", "provisioning", "tenant_provisioner", "provisioning_completion"]
-)
+@pytest.mark.parametrize("function", [spec.name for spec in FUNCTIONS])
 def test_each_function_writes_only_its_own_log_group(synthesized: Synthesized, function: str) -> None:
     log_writes = {on for action, on in grants(synthesized, function) if action.startswith("logs:")}
     properties = synthesized.template["Resources"][

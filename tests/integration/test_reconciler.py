@@ -11,7 +11,7 @@ from tenancy.models.domain import Status
 from tenancy.reconciler import reconcile
 from tenancy.store import ControlStore
 from tests.helpers.api import ApiClient
-from tests.helpers.cloud import Cloud
+from tests.helpers.cloud import Cloud, sample_event
 from tests.integration.conftest import force_status, new_tenant
 
 LATER = datetime.now(UTC) + timedelta(hours=3)
@@ -80,8 +80,6 @@ def test_settled_tenants_are_never_touched(api: ApiClient, cloud: Cloud, store: 
 
 
 def test_the_handler_reports_what_it_did(api: ApiClient, cloud: Cloud) -> None:
-    invocation = cloud.runtime.invoke(
-        "reconciler", {"source": "aws.events", "detail-type": "Scheduled Event"}
-    )
+    invocation = cloud.runtime.invoke("reconciler", sample_event("eventbridge-scheduled-reconcile.json"))
     assert invocation.error is None
     assert invocation.result == {"redriven": [], "timedOut": []}

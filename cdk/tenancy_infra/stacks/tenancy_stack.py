@@ -42,6 +42,7 @@ from tenancy_infra.topology import (
     FunctionSpec,
     Route,
     RuleTrigger,
+    ScheduleTrigger,
     StreamTrigger,
     TableSpec,
 )
@@ -191,6 +192,7 @@ class TenancyStack(cdk.Stack):
             "provisioning": self._grant_provisioning,
             "tenant_provisioner": self._grant_tenant_provisioner,
             "provisioning_completion": self._grant_provisioning_completion,
+            "reconciler": self._grant_reconciler,
         }
         for spec in FUNCTIONS:
             if spec.name not in grants:
@@ -299,6 +301,8 @@ class TenancyStack(cdk.Stack):
             self._stream_source(spec, trigger, function)
         elif isinstance(trigger, RuleTrigger):
             self._rule_target(spec, trigger, function)
+        elif isinstance(trigger, ScheduleTrigger):
+            self._schedule(spec, trigger, function)
         else:  # pragma: no cover - the Trigger union is closed
             raise TypeError(f"unsupported trigger {trigger!r}")
 
@@ -373,6 +377,26 @@ class TenancyStack(cdk.Stack):
             max_event_age=max_event_age,
             on_failure=destinations.SqsDestination(failure_dlq),
         )
+        self.rules[spec.name] = rule
+
+    def _schedule(self, spec: FunctionSpec, trigger: ScheduleTrigger, function: lambda_.Function) -> None:
+        dlq = self._dead_letter_queue(
+            f"{_camel(spec.name)}ScheduleDlq",
+            f"scheduled invocations of {spec.name} that could not be delivered",
+        )
+        self.dead_letter_queues[spec.name] = dlq
+        rule = events.Rule(
+            self,
+            f"{trigger.rule}Rule",
+            rule_name=self.name(trigger.rule),
+            description=f"every {trigger.rate_minutes} minutes -> {spec.name}",
+            schedule=events.Schedule.rate(Duration.minutes(trigger.rate_minutes)),
+        )
+        rule.add_target(
+            targets.LambdaFunction(function, retry_attempts=trigger.retry_attempts, dead_letter_queue=dlq)
+        )
+        # A missed run is covered by the next one: no async retries of a failed reconciliation.
+        function.configure_async_invoke(retry_attempts=0)
         self.rules[spec.name] = rule
 
     def _api(self, api_name: str) -> apigw.RestApi:
@@ -491,6 +515,11 @@ class TenancyStack(cdk.Stack):
 
     def _grant_provisioning_completion(self, role: iam.Role) -> None:
         self._grant_items(self.control_table, role, "Table.grant always covers the table's GSIs")
+
+    def _grant_reconciler(self, role: iam.Role) -> None:
+        # Lists stuck tenants through the status index, moves them, re-publishes lifecycle requests.
+        self._grant_items(self.control_table, role, "Table.grant always covers the table's GSIs")
+        self.event_bus.grant_put_events_to(role)
 
     def _grant_tenant_provisioner(self, role: iam.Role) -> None:
         policy = _default_policy(role)  # exists: the function's log group grant created it
