@@ -1,0 +1,74 @@
+"""What `make dev` builds on the local server equals what the CDK app deploys: keys, GSIs, stream
+view type, TTL, and every EventBridge rule's pattern."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from localcloud.resources import LocalResources, create_resources, local_settings
+from tenancy_infra.topology import FUNCTIONS, RuleTrigger
+from tests.infrastructure.synth import APP_NAME, STAGE, Synthesized, table_named
+
+
+@pytest.fixture(scope="module")
+def local() -> Iterator[LocalResources]:
+    from moto import mock_aws
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    with mock_aws():
+        yield create_resources(boto3.client, local_settings(APP_NAME, STAGE, "us-east-1"))
+
+
+def described(name: str) -> dict[str, Any]:
+    return boto3.client("dynamodb").describe_table(TableName=name)["Table"]  # type: ignore[no-any-return]
+
+
+def gsis(indexes: list[dict[str, Any]]) -> dict[str, Any]:
+    return {i["IndexName"]: (i["KeySchema"], i["Projection"]["ProjectionType"]) for i in indexes}
+
+
+@pytest.mark.parametrize("suffix", ["control", "app"])
+def test_tables_have_the_deployed_keys_indexes_and_stream(
+    synthesized: Synthesized, local: LocalResources, suffix: str
+) -> None:
+    deployed = table_named(synthesized, f"{APP_NAME}-{STAGE}-{suffix}")["Properties"]
+    table = described(f"{APP_NAME}-{STAGE}-{suffix}")
+    assert table["KeySchema"] == deployed["KeySchema"]
+    assert sorted(table["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == sorted(
+        deployed["AttributeDefinitions"], key=lambda a: a["AttributeName"]
+    )
+    assert gsis(table.get("GlobalSecondaryIndexes", [])) == gsis(deployed.get("GlobalSecondaryIndexes", []))
+    deployed_stream = deployed.get("StreamSpecification", {}).get("StreamViewType")
+    assert table.get("StreamSpecification", {}).get("StreamViewType") == deployed_stream
+    assert (table["TableName"], deployed_stream is not None) == (
+        f"{APP_NAME}-{STAGE}-{suffix}",
+        suffix == "control",
+    )
+
+
+def test_the_app_table_ttl_attribute_matches(synthesized: Synthesized, local: LocalResources) -> None:
+    deployed = table_named(synthesized, f"{APP_NAME}-{STAGE}-app")["Properties"]["TimeToLiveSpecification"]
+    ttl = boto3.client("dynamodb").describe_time_to_live(TableName=f"{APP_NAME}-{STAGE}-app")
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == deployed["AttributeName"] == "expiresAt"
+
+
+@pytest.mark.parametrize(
+    "spec", [s for s in FUNCTIONS if isinstance(s.trigger, RuleTrigger)], ids=lambda s: s.name
+)
+def test_rules_have_the_deployed_patterns(synthesized: Synthesized, local: LocalResources, spec: Any) -> None:
+    name = local.rule_names[spec.name]
+    [deployed] = [
+        r["Properties"]
+        for r in synthesized.resources("AWS::Events::Rule").values()
+        if r["Properties"].get("Name") == name
+    ]
+    bus = f"{APP_NAME}-{STAGE}-bus"
+    local_rule = boto3.client("events").describe_rule(Name=name, EventBusName=bus)
+    assert json.loads(local_rule["EventPattern"]) == deployed["EventPattern"]
+    assert local_rule["State"] == deployed["State"] == "ENABLED"
