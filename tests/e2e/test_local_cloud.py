@@ -210,3 +210,60 @@ def test_ctrl_c_stops_it_cleanly() -> None:
     assert process.returncode == 0
     assert "Traceback" not in output
     assert "stopping the local cloud" in output
+
+
+def test_make_invoke_runs_one_handler_against_the_running_cloud(cloud: RunningCloud) -> None:
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import ROOT
+
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "localcloud.invoke",
+            "tenant_api",
+            "events/apigw-list-tenants.json",
+            "--port",
+            str(cloud.api_port),
+            "--aws-port",
+            str(cloud.aws_port),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout)
+    assert result["statusCode"] == 200
+    assert json.loads(result["body"])["pagination"]["limit"] == 10
+
+
+def test_make_invoke_without_a_running_cloud_says_so() -> None:
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import ROOT
+
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "localcloud.invoke",
+            "tenant_api",
+            "events/apigw-list-tenants.json",
+            "--port",
+            str(free_port()),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 2
+    assert "start it with `make dev`" in completed.stderr
