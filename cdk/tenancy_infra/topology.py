@@ -82,9 +82,19 @@ class Route:
 
 @dataclass(frozen=True)
 class ApiTrigger:
-    api: str  # "control" (IAM-authorized)
+    api: str  # "control" (IAM-authorized) or "app" (Lambda REQUEST authorizer)
     routes: tuple[Route, ...]
-    authorization: Literal["IAM"] = "IAM"
+    authorization: Literal["IAM", "CUSTOM"] = "IAM"
+    authorizer: str | None = None  # the function name of the REQUEST authorizer (CUSTOM)
+
+
+@dataclass(frozen=True)
+class AuthorizerTrigger:
+    """A Lambda REQUEST authorizer in front of an API: the token comes from `identity_header`."""
+
+    api: str
+    identity_header: str = "Authorization"
+    result_ttl_seconds: int = 60
 
 
 @dataclass(frozen=True)
@@ -119,7 +129,19 @@ class ScheduleTrigger:
     retry_attempts: int = 2
 
 
-Trigger = ApiTrigger | StreamTrigger | RuleTrigger | ScheduleTrigger
+Trigger = ApiTrigger | StreamTrigger | RuleTrigger | ScheduleTrigger | AuthorizerTrigger
+
+
+@dataclass(frozen=True)
+class UserPoolSpec:
+    """The one Cognito user pool for tenant users: `custom:tenantId` (immutable) and `custom:role`."""
+
+    suffix: str = "users"
+    custom_attributes: tuple[tuple[str, bool], ...] = (("tenantId", False), ("role", True))  # (name, mutable)
+    roles: tuple[str, ...] = ("admin", "member")
+
+
+USER_POOL = UserPoolSpec()
 
 
 @dataclass(frozen=True)
@@ -144,6 +166,25 @@ TENANT_API_ROUTES = (
     Route("PATCH", "/tenants/{tenantId}"),
     Route("DELETE", "/tenants/{tenantId}"),
     Route("POST", "/tenants/{tenantId}/retry"),
+)
+
+APP_API_ROUTES = (
+    Route("GET", "/me"),
+    Route("GET", "/users"),
+    Route("POST", "/users"),
+    Route("GET", "/users/{userId}"),
+    Route("PATCH", "/users/{userId}"),
+    Route("DELETE", "/users/{userId}"),
+    Route("GET", "/agents"),
+    Route("POST", "/agents"),
+    Route("GET", "/agents/{agentId}"),
+    Route("PATCH", "/agents/{agentId}"),
+    Route("DELETE", "/agents/{agentId}"),
+    Route("POST", "/agents/{agentId}/executions"),
+    Route("GET", "/agents/{agentId}/executions"),
+    Route("GET", "/executions/{executionId}"),
+    Route("PATCH", "/executions/{executionId}"),
+    Route("GET", "/audit"),
 )
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -174,6 +215,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             "TENANT_BUCKET_NAME",
             "SILO_TEMPLATE_URL",
             "SILO_STACK_ROLE_ARN",
+            "USER_POOL_ID",
         ),
     ),
     FunctionSpec(
@@ -184,6 +226,20 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         timeout_seconds=30,
         environment=("CONTROL_TABLE_NAME",),
+    ),
+    FunctionSpec(
+        name="authorizer",
+        description="Verifies tenant users' Cognito JWTs and hands tenant, user, role and tier to the app API",
+        trigger=AuthorizerTrigger(api="app"),
+        timeout_seconds=10,
+        environment=("USER_POOL_ID", "USER_POOL_CLIENT_ID", "CONTROL_TABLE_NAME"),
+    ),
+    FunctionSpec(
+        name="app_api",
+        description="Tenant-scoped application API: users, agents, executions, audit trail",
+        trigger=ApiTrigger(api="app", routes=APP_API_ROUTES, authorization="CUSTOM", authorizer="authorizer"),
+        timeout_seconds=29,
+        environment=("TENANT_ACCESS_ROLE_ARN", "USER_POOL_ID"),
     ),
     FunctionSpec(
         name="reconciler",

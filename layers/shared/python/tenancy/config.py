@@ -31,6 +31,14 @@ class Settings(BaseModel):
     tenant_bucket_name: str = ""
     silo_template_url: str = ""
     silo_stack_role_arn: str = ""
+    user_pool_id: str = ""
+    user_pool_client_id: str = ""
+    tenant_access_role_arn: str = ""
+    # Where the authorizer reads the user pool's signing keys; empty means Cognito's public URL
+    # (https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json). The local cloud
+    # points it at its own server.
+    jwks_url: str = ""
+    route_cache_seconds: float = 60.0
     # Seconds the tenant provisioner keeps in reserve when waiting for a silo stack.
     provisioner_safety_margin_seconds: float = 30.0
     provisioner_poll_seconds: float = 5.0
