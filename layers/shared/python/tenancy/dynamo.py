@@ -6,6 +6,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from tenancy.cursors import decode_cursor, encode_cursor
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -25,3 +27,31 @@ def to_value(value: Any) -> dict[str, Any]:
 def is_condition_failure(error: Exception) -> bool:
     response = getattr(error, "response", None) or {}
     return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+def query_page(
+    client: Any,
+    query: dict[str, Any],
+    *,
+    limit: int,
+    cursor: str | None,
+    scope: str,
+    key_names: frozenset[str],
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of exactly `limit` items while more match (filters included), and an opaque cursor
+    bound to `scope` that resumes after the last item returned."""
+    query = {**query, "Limit": limit + 1}
+    if cursor:
+        query["ExclusiveStartKey"] = to_item(decode_cursor(cursor, scope, key_names))
+    raw: list[dict[str, Any]] = []
+    while len(raw) <= limit:
+        response = client.query(**query)
+        raw += response.get("Items", [])
+        if "LastEvaluatedKey" not in response:
+            break
+        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    if len(raw) <= limit:
+        return raw, None
+    raw = raw[:limit]
+    last = from_item(raw[-1])
+    return raw, encode_cursor({name: last[name] for name in key_names}, scope)

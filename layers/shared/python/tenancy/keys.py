@@ -52,3 +52,35 @@ def created_sort_key(created_at: str, tenant_id: str) -> str:
 
 def status_index_pk(status: str) -> str:
     return f"STATUS#{status}"
+
+
+# --- application table (partition PK=TENANT#<tenantId>) -----------------------------------------
+
+USER = "USER"
+AGENT = "AGENT"
+EXECUTION = "EXEC"
+AUDIT = "AUDIT"
+EMAIL = "EMAIL"
+
+
+def item_sk(kind: str, item_id: str) -> str:
+    """`USER#<id>`, `AGENT#<id>`, `EXEC#<id>`: one entity of a tenant."""
+    return f"{kind}#{checked_id(item_id, f'{kind.lower()}Id')}"
+
+
+def email_sk(email: str) -> str:
+    """The uniqueness marker of an email within a tenant (normalised: trimmed, lower-case)."""
+    return f"{EMAIL}#{normalise_email(email)}"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def audit_sk(timestamp: str, audit_id: str) -> str:
+    return f"{AUDIT}#{timestamp}#{audit_id}"
+
+
+def user_tenants_pk(user_id: str) -> str:
+    """GSI2 partition: a user's memberships (`GSI2PK=USER#<userId>`, `GSI2SK=TENANT#<tenantId>`)."""
+    return f"{USER}#{checked_id(user_id, 'userId')}"

@@ -14,8 +14,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tenancy import keys
-from tenancy.cursors import decode_cursor, encode_cursor
-from tenancy.dynamo import from_item, is_condition_failure, to_item, to_value
+from tenancy.dynamo import from_item, is_condition_failure, query_page, to_item, to_value
 from tenancy.errors import (
     IllegalTransitionError,
     NotFoundError,
@@ -75,28 +74,14 @@ class ControlStore:
             "KeyConditionExpression": "#pk = :pk",
             "ExpressionAttributeNames": {"#pk": pk_name},
             "ExpressionAttributeValues": {":pk": to_value(pk_value)},
-            "Limit": limit + 1,
         }
         if tier:
             query["FilterExpression"] = "#tier = :tier"
             query["ExpressionAttributeNames"]["#tier"] = "tier"
             query["ExpressionAttributeValues"][":tier"] = to_value(str(tier))
-        if cursor:
-            query["ExclusiveStartKey"] = to_item(decode_cursor(cursor, scope, key_names))
-
-        raw: list[dict[str, Any]] = []
-        while len(raw) <= limit:
-            response = self._client.query(**query)
-            raw += response.get("Items", [])
-            if "LastEvaluatedKey" not in response:
-                break
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-        next_cursor = None
-        if len(raw) > limit:
-            raw = raw[:limit]
-            last = from_item(raw[-1])
-            next_cursor = encode_cursor({name: last[name] for name in key_names}, scope)
+        raw, next_cursor = query_page(
+            self._client, query, limit=limit, cursor=cursor, scope=scope, key_names=key_names
+        )
         return Page([_tenant(item) for item in raw], next_cursor)
 
     def list_stale(self, *, status: Status, updated_before: str) -> list[Tenant]:
