@@ -28,7 +28,7 @@ REGION = "us-east-1"
 ACCESS_KEY = "test"
 SECRET_KEY = "test"  # noqa: S105 (the local cloud's well-known credentials)
 ACCOUNT_ID = "123456789012"
-AWS_SERVICES = ("dynamodb", "s3", "ssm", "events", "cloudformation", "sqs")
+AWS_SERVICES = ("dynamodb", "s3", "ssm", "events", "cloudformation", "sqs", "cognito-idp", "sts")
 
 
 def scheduled_event(rule_arn: str) -> dict[str, Any]:
@@ -166,7 +166,7 @@ class LocalCloud:
         self.resources = create_resources(
             lambda service: boto3.client(service, endpoint_url=self.endpoint), settings
         )
-        os.environ.update(settings_environ(settings))
+        os.environ.update(settings_environ(self.resources.settings))
 
         from tenancy.clients import client
         from tenancy.config import get_settings

@@ -9,10 +9,20 @@ from typing import Any
 
 from tenancy.config import Settings
 from tenancy.names import resource_name
-from tenancy_infra.topology import APP_TABLE, CONTROL_TABLE, FUNCTIONS, RuleTrigger, create_table_request
+from tenancy_infra.topology import (
+    APP_TABLE,
+    CONTROL_TABLE,
+    FUNCTIONS,
+    USER_POOL,
+    RuleTrigger,
+    UserPoolSpec,
+    create_table_request,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SILO_TEMPLATE = ROOT / ".build" / "silo-template.json"
+LOCAL_JWKS = ROOT / ".build" / "local-jwks.json"
+ACCOUNT_ID = "123456789012"
 
 
 @dataclass
@@ -65,6 +75,15 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
     s3.put_object(Bucket=assets_bucket, Key=template_key, Body=silo_template_body().encode())
     events.create_event_bus(Name=settings.event_bus_name)
 
+    pool_id, client_id = create_user_pool(clients("cognito-idp"), settings, USER_POOL)
+    settings = settings.model_copy(
+        update={
+            "user_pool_id": pool_id,
+            "user_pool_client_id": client_id,
+            "tenant_access_role_arn": create_tenant_access_role(clients("iam"), settings),
+            "jwks_url": local_jwks_url(),
+        }
+    )
     resources = LocalResources(settings)
     for spec in FUNCTIONS:
         if not isinstance(spec.trigger, RuleTrigger):
@@ -94,3 +113,63 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
 def settings_environ(settings: Settings) -> dict[str, str]:
     """The environment variables a deployed function would get for these settings."""
     return {name.upper(): str(value) for name, value in settings.model_dump().items()}
+
+
+def create_user_pool(cognito: Any, settings: Settings, spec: UserPoolSpec) -> tuple[str, str]:
+    """The tenant users' pool and app client, with the custom attributes the CDK app declares."""
+    pool = cognito.create_user_pool(
+        PoolName=resource_name(settings.app_name, settings.stage, spec.suffix),
+        AutoVerifiedAttributes=["email"],
+        Schema=[
+            {
+                "Name": name,
+                "AttributeDataType": "String",
+                "Mutable": mutable,
+                "StringAttributeConstraints": {"MaxLength": "64"},
+            }
+            for name, mutable in spec.custom_attributes
+        ],
+        AdminCreateUserConfig={"AllowAdminCreateUserOnly": True},
+    )["UserPool"]
+    client = cognito.create_user_pool_client(
+        UserPoolId=pool["Id"],
+        ClientName=resource_name(settings.app_name, settings.stage, "app-client"),
+        GenerateSecret=False,
+        ExplicitAuthFlows=[
+            "ALLOW_USER_SRP_AUTH",
+            "ALLOW_ADMIN_USER_PASSWORD_AUTH",
+            "ALLOW_REFRESH_TOKEN_AUTH",
+        ],
+        ReadAttributes=["email", *[f"custom:{name}" for name, _ in spec.custom_attributes]],
+    )["UserPoolClient"]
+    return pool["Id"], client["ClientId"]
+
+
+def create_tenant_access_role(iam: Any, settings: Settings) -> str:
+    """The role app_api assumes with a TenantId session tag (moto does not evaluate its policy; the
+    infrastructure tests assert the deployed policy document)."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT_ID}:root"},
+                "Action": ["sts:AssumeRole", "sts:TagSession"],
+            }
+        ],
+    }
+    name = resource_name(settings.app_name, settings.stage, "tenant-access")
+    return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+
+
+def local_jwks_url() -> str:
+    """moto signs Cognito tokens with a key of its own; its public half, as a file the authorizer reads."""
+    if not LOCAL_JWKS.exists():
+        import gzip
+
+        import moto.cognitoidp
+
+        source = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-public.json.gz"
+        LOCAL_JWKS.parent.mkdir(parents=True, exist_ok=True)
+        LOCAL_JWKS.write_bytes(gzip.decompress(source.read_bytes()))
+    return LOCAL_JWKS.as_uri()

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tenancy.clients import client
 from tenancy.config import get_settings
 from tenancy.events import EventPublisher
+from tenancy.identity import UserDirectory
 from tenancy.models.envelopes import TenantLifecycleEvent
 from tenancy.observability import bind_tenant, logger, metrics, tracer
 from tenancy.provisioner import Deadline, Provisioner
@@ -30,6 +31,7 @@ def provisioner() -> Provisioner:
         publisher=EventPublisher(
             client("events"), settings.event_bus_name, settings.application_plane_source
         ),
+        users=UserDirectory(client("cognito-idp"), settings.user_pool_id),
     )
 
 

@@ -50,6 +50,8 @@ class Cloud:
         os.environ.update(settings_environ(settings))
         get_settings.cache_clear()
         resources = create_resources(boto3.client, settings)
+        os.environ.update(settings_environ(resources.settings))
+        get_settings.cache_clear()
         # A catch-all rule to observe every event put on the bus.
         sqs, events = boto3.client("sqs"), boto3.client("events")
         queue_url = sqs.create_queue(QueueName="bus-capture")["QueueUrl"]

@@ -55,6 +55,7 @@ def test_a_new_tenant_is_moved_to_provisioning_and_announced(
         "tenantName": "acme inc",
         "tier": "PRO",
         "slug": "acme",
+        "adminEmail": "admin@acme.example",
         "timestamp": event["detail"]["timestamp"],
         "operationId": item["operationId"],
     }

@@ -99,13 +99,13 @@ def test_pool_offboarding_purges_only_this_tenant(cloud: Cloud) -> None:
     other = "a-neighbour"
     for tenant_id in (TID, other):
         provision(cloud, request("TenantOnboarding", tenant_id=tenant_id))
-        put_app_item(cloud, tenant_id, "USER#1")
+        put_app_item(cloud, tenant_id, "EXEC#1")
         put_app_item(cloud, tenant_id, "AGENT#1")
         boto3.client("s3").put_object(
             Bucket=cloud.settings.tenant_bucket_name, Key=f"tenants/{tenant_id}/file.txt", Body=b"x"
         )
     # a tenant whose id extends this one's must not be touched by a prefix match
-    put_app_item(cloud, TID + "0", "USER#1")
+    put_app_item(cloud, TID + "0", "EXEC#1")
 
     result = provision(cloud, request("TenantOffboarding"))
     assert result["detailType"] == "TenantDeprovisioned"
@@ -113,8 +113,8 @@ def test_pool_offboarding_purges_only_this_tenant(cloud: Cloud) -> None:
     assert partition(cloud, TID) == []
     assert keys_under(cloud.settings.tenant_bucket_name, f"tenants/{TID}/") == []
     assert route(cloud) == {}
-    assert sorted(partition(cloud, other)) == ["AGENT#1", "USER#1"]
-    assert partition(cloud, TID + "0") == ["USER#1"]
+    assert sorted(partition(cloud, other)) == ["AGENT#1", "EXEC#1"]
+    assert partition(cloud, TID + "0") == ["EXEC#1"]
     assert len(keys_under(cloud.settings.tenant_bucket_name, f"tenants/{other}/")) == 2
     assert route(cloud, other)["isolation"] == "pool"
 
@@ -215,7 +215,7 @@ def test_silo_onboarding_redelivered_reuses_the_stack(cloud: Cloud) -> None:
 
 def test_silo_offboarding_deletes_the_stack_bucket_table_and_route(cloud: Cloud) -> None:
     resources = provision(cloud, request("TenantOnboarding", "ENTERPRISE"))["detail"]["resources"]
-    put_app_item(cloud, TID, "USER#1", table=resources["dedicatedTable"])
+    put_app_item(cloud, TID, "EXEC#1", table=resources["dedicatedTable"])
     boto3.client("s3").put_object(
         Bucket=resources["dedicatedBucket"], Key=f"tenants/{TID}/doc.txt", Body=b"x"
     )

@@ -22,7 +22,13 @@ TS = "2026-11-25T10:00:00.000Z"
 
 def test_onboarding_detail_json() -> None:
     detail = TenantLifecycleDetail(
-        tenant_id="t1", tenant_name="Acme", tier=Tier.PRO, slug="acme", timestamp=TS, operation_id="op1"
+        tenant_id="t1",
+        tenant_name="Acme",
+        tier=Tier.PRO,
+        slug="acme",
+        timestamp=TS,
+        operation_id="op1",
+        admin_email="admin@acme.example",
     )
     assert json.loads(to_entry_detail(detail)) == {
         "tenantId": "t1",
@@ -31,6 +37,7 @@ def test_onboarding_detail_json() -> None:
         "slug": "acme",
         "timestamp": TS,
         "operationId": "op1",
+        "adminEmail": "admin@acme.example",
     }
 
 

@@ -1,9 +1,11 @@
 """TenancyStack: everything one `<app>-<stage>` deployment needs, driven by `tenancy_infra.topology`.
 
 Tables from CONTROL_TABLE / APP_TABLE, one Lambda per FunctionSpec (shared layer, explicit role and
-log group), each function's trigger (REST API routes, the control-table stream, EventBridge rules on
-the custom bus), the shared tenant bucket, and what the tenant provisioner needs for silo tenants
-(the silo template as an S3 asset and the CloudFormation service role that creates those stacks).
+log group), each function's trigger (REST API routes, the Lambda REQUEST authorizer, the
+control-table stream, EventBridge rules on the custom bus, schedules), the shared tenant bucket, what
+the tenant provisioner needs for silo tenants (the silo template as an S3 asset and the
+CloudFormation service role that creates those stacks), the tenant users' Cognito user pool
+(identity.py) and the tenant-access role every app API data call goes through (tenant_access.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 import aws_cdk as cdk
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -31,30 +34,64 @@ from constructs import Construct
 
 from tenancy.names import resource_name
 from tenancy_infra import paths
-from tenancy_infra.stacks.nag import acknowledge, acknowledge_managed_policy, acknowledge_wildcard
+from tenancy_infra.stacks import apis
+from tenancy_infra.stacks.cfn import cfn as _cfn
+from tenancy_infra.stacks.cfn import default_policy as _default_policy
+from tenancy_infra.stacks.identity import build_identity
+from tenancy_infra.stacks.nag import acknowledge, acknowledge_wildcard
 from tenancy_infra.stacks.tables import ITEM_READ_WRITE_ACTIONS, build_table
+from tenancy_infra.stacks.tenant_access import (
+    PRINCIPAL_TENANT_ID,
+    TENANT_OBJECT_PREFIX,
+    build_tenant_access_role,
+)
 from tenancy_infra.topology import (
     APP_TABLE,
     CONTROL_TABLE,
     FUNCTIONS,
     LAMBDA_PYTHON,
+    USER_POOL,
     ApiTrigger,
+    AuthorizerTrigger,
     FunctionSpec,
-    Route,
     RuleTrigger,
     ScheduleTrigger,
     StreamTrigger,
     TableSpec,
 )
+from tenancy_infra.topology import function as function_spec
 
 METRICS_NAMESPACE = "Tenancy"
 LOG_LEVEL = "INFO"
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 DLQ_RETENTION = Duration.days(14)
-API_THROTTLING_RATE_LIMIT = 50  # requests per second, per stage
-API_THROTTLING_BURST_LIMIT = 100
 POOL_PREFIX_PATTERN = "tenants/*"  # tenancy.names.pool_prefix(): tenants/<tenantId>/
-_PATH_PARAMETER = re.compile(r"\{(\w+)\+?\}")
+# The function whose execution role may assume the tenant-access role: those that read its ARN.
+TENANT_ACCESS_ENV = "TENANT_ACCESS_ROLE_ARN"
+# Cognito admin actions on the tenant users' pool.
+APP_API_USER_ACTIONS = (
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminUpdateUserAttributes",
+    "cognito-idp:AdminGetUser",
+)
+# The tenant provisioner in a silo tenant's own table: write the first admin, find and remove users.
+PROVISIONER_SILO_ITEM_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:ConditionCheckItem",
+)
+PROVISIONER_USER_ACTIONS = (
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminGetUser",
+)
 
 
 def stack_name(app_name: str, stage: str) -> str:
@@ -73,20 +110,6 @@ def lambda_runtime() -> lambda_.Runtime:
 
 def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[_\-]", name) if part)
-
-
-def _cfn(construct: Construct) -> cdk.CfnResource:
-    child = construct.node.default_child
-    if not isinstance(child, cdk.CfnResource):
-        raise TypeError(f"{construct.node.path} has no CloudFormation resource")
-    return child
-
-
-def _default_policy(role: iam.Role) -> cdk.CfnResource:
-    policy = role.node.try_find_child("DefaultPolicy")
-    if not isinstance(policy, iam.Policy):
-        raise TypeError(f"{role.node.path} has no default policy")
-    return _cfn(policy)
 
 
 def event_pattern(pattern: dict[str, Any]) -> events.EventPattern:
@@ -171,6 +194,12 @@ class TenancyStack(cdk.Stack):
         self.silo_template = s3_assets.Asset(self, "SiloTemplate", path=str(silo_template_file))
         self.silo_stack_role = self._silo_stack_role()
 
+        # --- tenant users -----------------------------------------------------------------------
+        identity = build_identity(self, USER_POOL, pool_name=self.name(USER_POOL.suffix))
+        self.user_pool: cognito.UserPool = identity.user_pool
+        self.user_pool_client: cognito.UserPoolClient = identity.client
+        self.user_pool_risk_configuration = identity.risk_configuration
+
         # --- functions ------------------------------------------------------------------------
         self.layer = lambda_.LayerVersion(
             self,
@@ -185,6 +214,8 @@ class TenancyStack(cdk.Stack):
         self.roles: dict[str, iam.Role] = {}
         self.apis: dict[str, apigw.RestApi] = {}
         self.request_validators: dict[str, apigw.RequestValidator] = {}
+        self.authorizers: dict[str, apigw.RequestAuthorizer] = {}
+        self.web_acls: dict[str, Any] = {}
         self.rules: dict[str, events.Rule] = {}
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
         grants: dict[str, Callable[[iam.Role], None]] = {
@@ -192,14 +223,23 @@ class TenancyStack(cdk.Stack):
             "provisioning": self._grant_provisioning,
             "tenant_provisioner": self._grant_tenant_provisioner,
             "provisioning_completion": self._grant_provisioning_completion,
+            "authorizer": self._grant_authorizer,
+            "app_api": self._grant_app_api,
             "reconciler": self._grant_reconciler,
         }
         for spec in FUNCTIONS:
             if spec.name not in grants:
                 raise ValueError(f"function {spec.name!r} has no permissions declared in TenancyStack")
-            function = self._function(spec)
+            self.roles[spec.name] = self._execution_role(spec)
+        # Roles first: the tenant-access role trusts the execution roles of the functions that read
+        # its ARN, and those functions get the ARN in their environment.
+        self.tenant_access_role = self._tenant_access_role()
+        for spec in FUNCTIONS:
+            self._function(spec)
             grants[spec.name](self.roles[spec.name])
-            self._connect(spec, function)
+        for spec in FUNCTIONS:
+            self._connect(spec, self.functions[spec.name])
+        self._check_authorizers()
 
         # --- outputs --------------------------------------------------------------------------
         for api_name, api in self.apis.items():
@@ -210,6 +250,9 @@ class TenancyStack(cdk.Stack):
         cdk.CfnOutput(self, "TenantBucketName", value=self.tenant_bucket.bucket_name)
         cdk.CfnOutput(self, "SiloTemplateUrl", value=self.silo_template.http_url)
         cdk.CfnOutput(self, "SiloStackRoleArn", value=self.silo_stack_role.role_arn)
+        cdk.CfnOutput(self, "UserPoolId", value=self.user_pool.user_pool_id)
+        cdk.CfnOutput(self, "UserPoolClientId", value=self.user_pool_client.user_pool_client_id)
+        cdk.CfnOutput(self, "TenantAccessRoleArn", value=self.tenant_access_role.role_arn)
 
     # --- naming -----------------------------------------------------------------------------
 
@@ -230,13 +273,27 @@ class TenancyStack(cdk.Stack):
             "TENANT_BUCKET_NAME": self.tenant_bucket.bucket_name,
             "SILO_TEMPLATE_URL": self.silo_template.http_url,
             "SILO_STACK_ROLE_ARN": self.silo_stack_role.role_arn,
+            "USER_POOL_ID": self.user_pool.user_pool_id,
+            "USER_POOL_CLIENT_ID": self.user_pool_client.user_pool_client_id,
+            TENANT_ACCESS_ENV: self.tenant_access_role.role_arn,
         }
 
     # --- functions --------------------------------------------------------------------------
 
+    def _function_name(self, spec: FunctionSpec) -> str:
+        return self.name(spec.name.replace("_", "-"))
+
+    def _execution_role(self, spec: FunctionSpec) -> iam.Role:
+        return iam.Role(
+            self,
+            f"{_camel(spec.name)}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Execution role of {self._function_name(spec)}",
+        )
+
     def _function(self, spec: FunctionSpec) -> lambda_.Function:
         construct_id = _camel(spec.name)
-        function_name = self.name(spec.name.replace("_", "-"))
+        function_name = self._function_name(spec)
         resources = self._resource_env()
         unknown = [name for name in spec.environment if name not in resources]
         if unknown:
@@ -249,12 +306,7 @@ class TenancyStack(cdk.Stack):
             POWERTOOLS_METRICS_NAMESPACE=METRICS_NAMESPACE,
             POWERTOOLS_LOG_LEVEL=LOG_LEVEL,
         )
-        role = iam.Role(
-            self,
-            f"{construct_id}Role",
-            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
-            description=f"Execution role of {function_name}",
-        )
+        role = self.roles[spec.name]
         log_group = logs.LogGroup(
             self,
             f"{construct_id}Logs",
@@ -283,7 +335,6 @@ class TenancyStack(cdk.Stack):
             environment=environment,
         )
         self.functions[spec.name] = function
-        self.roles[spec.name] = role
         star_reason = (
             "xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) do not support "
             "resource-level permissions"
@@ -297,6 +348,8 @@ class TenancyStack(cdk.Stack):
         trigger = spec.trigger
         if isinstance(trigger, ApiTrigger):
             self._api_routes(trigger, function)
+        elif isinstance(trigger, AuthorizerTrigger):
+            self._authorizer(spec.name)
         elif isinstance(trigger, StreamTrigger):
             self._stream_source(spec, trigger, function)
         elif isinstance(trigger, RuleTrigger):
@@ -399,99 +452,77 @@ class TenancyStack(cdk.Stack):
         function.configure_async_invoke(retry_attempts=0)
         self.rules[spec.name] = rule
 
-    def _api(self, api_name: str) -> apigw.RestApi:
+    def _api(self, api_name: str, authorization: apis.Authorization) -> apigw.RestApi:
         if api_name in self.apis:
             return self.apis[api_name]
+        # The account-level CloudWatch Logs role comes with the first API; later APIs deploy after it.
+        first = next(iter(self.apis.values()), None)
+        # `<Name>Api`, or `<Name>RestApi` where a function already owns that id (app -> app_api).
         construct_id = f"{_camel(api_name)}Api"
-        access_logs = logs.LogGroup(
-            self, f"{construct_id}AccessLogs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY
-        )
-        api = apigw.RestApi(
+        if self.node.try_find_child(construct_id) is not None:
+            construct_id = f"{_camel(api_name)}RestApi"
+        api = apis.build_rest_api(
             self,
             construct_id,
             rest_api_name=self.name(f"{api_name}-api"),
-            description=f"Tenancy {api_name} API (IAM-authorized)",
-            endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=True,
-            deploy_options=apigw.StageOptions(
-                stage_name=self.stage,
-                tracing_enabled=True,
-                metrics_enabled=True,
-                logging_level=apigw.MethodLoggingLevel.INFO,
-                data_trace_enabled=False,
-                throttling_rate_limit=API_THROTTLING_RATE_LIMIT,
-                throttling_burst_limit=API_THROTTLING_BURST_LIMIT,
-                access_log_destination=apigw.LogGroupLogDestination(access_logs),
-                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
-                    caller=True,
-                    http_method=True,
-                    ip=True,
-                    protocol=True,
-                    request_time=True,
-                    resource_path=True,
-                    response_length=True,
-                    status=True,
-                    user=True,
-                ),
-            ),
+            api_name=api_name,
+            stage=self.stage,
+            authorization=authorization,
+            cloud_watch_account=apis.cloud_watch_account(first) if first is not None else None,
         )
-        # One well-named output per API (`<Api>ApiUrl`, below) instead of RestApi's generated one.
-        api.node.try_remove_child("Endpoint")
-        cloud_watch_role = api.node.try_find_child("CloudWatchRole")
-        if isinstance(cloud_watch_role, iam.Role):
-            acknowledge_managed_policy(
-                _cfn(cloud_watch_role),
-                iam.ManagedPolicy.from_aws_managed_policy_name(
-                    "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
-                ).managed_policy_arn,
-                "API Gateway's account-level CloudWatch Logs role (needed for execution logging) uses "
-                "the AWS policy made for it; it only lets API Gateway write its own log groups.",
+        if authorization == "CUSTOM":
+            # Tenant-facing: reachable by anyone on the internet, so it sits behind a WAF web ACL.
+            self.web_acls[api_name] = apis.build_web_acl(
+                self, f"{construct_id}WebAcl", name=self.name(f"{api_name}-api"), api=api
             )
-        acknowledge(
-            _cfn(api.deployment_stage),
-            "AwsSolutions-APIG3",
-            "Every method is AWS_IAM-authorized (SigV4 from operators and internal services) and the stage "
-            "is throttled; no anonymous traffic reaches the integration, so no WAF web ACL is attached.",
-        )
-        # Required path parameters are checked by API Gateway; bodies are validated by the function
-        # (Powertools + pydantic), since the proxy methods declare no request models.
-        self.request_validators[api_name] = api.add_request_validator(
-            "RequestValidator", validate_request_body=True, validate_request_parameters=True
-        )
+        self.request_validators[api_name] = apis.request_validator(api)
         self.apis[api_name] = api
         return api
 
     def _api_routes(self, trigger: ApiTrigger, function: lambda_.Function) -> None:
-        if trigger.authorization != "IAM":
+        authorizer: apigw.RequestAuthorizer | None = None
+        if trigger.authorization == "CUSTOM":
+            if trigger.authorizer is None:
+                raise ValueError(f"the {trigger.api} API's CUSTOM routes name no authorizer")
+            authorizer_trigger = function_spec(trigger.authorizer).trigger
+            if not isinstance(authorizer_trigger, AuthorizerTrigger) or authorizer_trigger.api != trigger.api:
+                raise ValueError(f"{trigger.authorizer!r} is not an authorizer of the {trigger.api} API")
+            authorizer = self._authorizer(trigger.authorizer)
+        elif trigger.authorization != "IAM" or trigger.authorizer is not None:
             raise ValueError(f"unsupported API authorization {trigger.authorization!r}")
-        api = self._api(trigger.api)
-        validator = self.request_validators[trigger.api]
+        api = self._api(trigger.api, trigger.authorization)
         integration = apigw.LambdaIntegration(function, proxy=True, allow_test_invoke=False)
         for route in trigger.routes:
-            self._route(api, route, integration, validator)
+            apis.add_route(
+                api, route, integration, authorization=trigger.authorization, authorizer=authorizer
+            )
 
-    def _route(
-        self,
-        api: apigw.RestApi,
-        route: Route,
-        integration: apigw.LambdaIntegration,
-        validator: apigw.RequestValidator,
-    ) -> None:
-        resource = api.root.resource_for_path(route.path)
-        parameters = {f"method.request.path.{name}": True for name in _PATH_PARAMETER.findall(route.path)}
-        method = resource.add_method(
-            route.method,
-            integration,
-            authorization_type=apigw.AuthorizationType.IAM,
-            request_validator=validator,
-            request_parameters=parameters or None,
-        )
-        acknowledge(
-            _cfn(method),
-            "AwsSolutions-COG4",
-            "The control-plane API is for operators and internal services, authorized with AWS_IAM "
-            "(SigV4); tenant end users never call it, so there is no Cognito user pool authorizer.",
-        )
+    def _authorizer(self, name: str) -> apigw.RequestAuthorizer:
+        """The REQUEST authorizer backed by function `name` (built once; API Gateway binds it to the
+        API of the first method that uses it)."""
+        if name not in self.authorizers:
+            trigger = function_spec(name).trigger
+            if not isinstance(trigger, AuthorizerTrigger):
+                raise ValueError(f"function {name!r} is not an authorizer")
+            self.authorizers[name] = apis.build_request_authorizer(
+                self,
+                f"{_camel(name)}RequestAuthorizer",
+                function=self.functions[name],
+                trigger=trigger,
+                authorizer_name=self.name(name.replace("_", "-")),
+            )
+        return self.authorizers[name]
+
+    def _check_authorizers(self) -> None:
+        """Every authorizer guards at least one route of its API (CDK rejects a dangling one late)."""
+        used = {
+            (spec.trigger.authorizer, spec.trigger.api)
+            for spec in FUNCTIONS
+            if isinstance(spec.trigger, ApiTrigger) and spec.trigger.authorization == "CUSTOM"
+        }
+        for spec in FUNCTIONS:
+            if isinstance(spec.trigger, AuthorizerTrigger) and (spec.name, spec.trigger.api) not in used:
+                raise ValueError(f"authorizer {spec.name!r} guards no route of the {spec.trigger.api} API")
 
     # --- permissions ------------------------------------------------------------------------
 
@@ -515,6 +546,85 @@ class TenancyStack(cdk.Stack):
 
     def _grant_provisioning_completion(self, role: iam.Role) -> None:
         self._grant_items(self.control_table, role, "Table.grant always covers the table's GSIs")
+
+    def _grant_authorizer(self, role: iam.Role) -> None:
+        # Reads the tenant's status and tier (TENANT#<id>/METADATA); nothing else, no other data.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadTenantStatus", actions=["dynamodb:GetItem"], resources=[self.control_table.table_arn]
+            )
+        )
+
+    def _grant_app_api(self, role: iam.Role) -> None:
+        """No data permission of its own: every item and object call goes through the tenant-access
+        role, assumed per request with the TenantId session tag of the verified token."""
+        policy = _default_policy(role)
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="AssumeTenantAccessRole",
+                actions=["sts:AssumeRole", "sts:TagSession"],
+                resources=[self.tenant_access_role.role_arn],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ReadTenantRoutes",
+                actions=["ssm:GetParameter", "ssm:GetParametersByPath"],
+                resources=[self._routes_arn()],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ManageTenantUsers",
+                actions=list(APP_API_USER_ACTIONS),
+                resources=[self.user_pool.user_pool_arn],
+            )
+        )
+        acknowledge_wildcard(
+            policy,
+            "Resource",
+            self._routes_arn(),
+            "Tenant routes live under /<app>/<stage>/tenants/<tenantId>/; the app API reads the route of "
+            "the tenant of each request (read-only: GetParameter and GetParametersByPath).",
+        )
+
+    def _tenant_access_role(self) -> iam.Role:
+        trusted = [self.roles[spec.name] for spec in FUNCTIONS if TENANT_ACCESS_ENV in spec.environment]
+        role = build_tenant_access_role(
+            self,
+            "TenantAccessRole",
+            role_name=self.name("tenant-access"),
+            trusted=trusted,
+            table_arns=[self.app_table.table_arn, self._tenant_silo_tables_arn()],
+            object_arns=[
+                self.tenant_bucket.arn_for_objects(TENANT_OBJECT_PREFIX),
+                f"{self._silo_buckets_arn()}/{TENANT_OBJECT_PREFIX}",
+            ],
+        )
+        policy = _default_policy(role)
+        acknowledge_wildcard(
+            policy,
+            "Resource",
+            self._tenant_silo_tables_arn(),
+            "The session's own silo table: silo tables are named by CloudFormation "
+            "<app>-<stage>-tenant-<tenantId>-Table-<suffix>, and ${aws:PrincipalTag/TenantId} pins the "
+            "tenant; item access is further limited to the TENANT#<tenantId> partition (LeadingKeys).",
+        )
+        acknowledge_wildcard(
+            policy,
+            "Resource",
+            self.tenant_bucket.arn_for_objects(TENANT_OBJECT_PREFIX),
+            "Objects under the session tenant's own prefix tenants/${aws:PrincipalTag/TenantId}/ of the "
+            "pool bucket: the wildcard covers that one tenant's objects only.",
+        )
+        acknowledge_wildcard(
+            policy,
+            "Resource",
+            f"{self._silo_buckets_arn()}/{TENANT_OBJECT_PREFIX}",
+            "Silo bucket names are generated by CloudFormation (lower-cased, truncated), so only their "
+            "<app>-<stage>-tenant- prefix is known; objects are limited to the session tenant's prefix.",
+        )
+        return role
 
     def _grant_reconciler(self, role: iam.Role) -> None:
         # Lists stuck tenants through the status index, moves them, re-publishes lifecycle requests.
@@ -545,6 +655,23 @@ class TenancyStack(cdk.Stack):
             acknowledge_wildcard(
                 policy, "Action", action, f"{prefix_reason}; this CDK action group stands for {meaning}."
             )
+        # Silo tenants' own tables: the first admin's USER#/EMAIL# items at onboarding, the tenant's
+        # users (Query on USER#) at offboarding. Items only, no Scan, no index.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="SiloTableItems",
+                actions=list(PROVISIONER_SILO_ITEM_ACTIONS),
+                resources=[self._silo_tables_arn()],
+            )
+        )
+        # Tenant users: the first admin at onboarding; disable and delete the users at offboarding.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ManageTenantUsers",
+                actions=list(PROVISIONER_USER_ACTIONS),
+                resources=[self.user_pool.user_pool_arn],
+            )
+        )
         # Tenant routes in SSM Parameter Store: /<app>/<stage>/tenants/<tenantId>/...
         role.add_to_policy(
             iam.PolicyStatement(
@@ -622,6 +749,14 @@ class TenancyStack(cdk.Stack):
         acknowledge_wildcard(
             policy,
             "Resource",
+            self._silo_tables_arn(),
+            "Silo tables are named by CloudFormation from the tenant's stack name (<app>-<stage>-tenant-"
+            "<tenantId>-Table-<suffix>); the provisioner writes a new silo tenant's first admin and reads "
+            "an offboarded tenant's users, for any silo tenant. Item actions only, no Scan.",
+        )
+        acknowledge_wildcard(
+            policy,
+            "Resource",
             self._silo_stacks_arn(),
             "One silo stack per tenant, named <app>-<stage>-tenant-<tenantId>; the stack id suffix is "
             "assigned by CloudFormation. CreateStack additionally requires the silo service role.",
@@ -657,6 +792,15 @@ class TenancyStack(cdk.Stack):
     def _silo_tables_arn(self) -> str:
         return self.format_arn(
             service="dynamodb", resource="table", resource_name=f"{self.silo_name_prefix}*"
+        )
+
+    def _tenant_silo_tables_arn(self) -> str:
+        """The silo table of the tenant whose TenantId tag the session carries (CloudFormation names it
+        `<stack>-Table-<suffix>`, the stack being `<app>-<stage>-tenant-<tenantId>`)."""
+        return self.format_arn(
+            service="dynamodb",
+            resource="table",
+            resource_name=f"{self.silo_name_prefix}{PRINCIPAL_TENANT_ID}-*",
         )
 
     def _silo_stack_role(self) -> iam.Role:

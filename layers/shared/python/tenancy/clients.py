@@ -18,3 +18,20 @@ def client(service: str) -> Any:
     import boto3
 
     return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+
+
+def region() -> str:
+    """The region the functions run in (AWS_REGION in Lambda)."""
+    import os
+
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def client_with_credentials(service: str, access_key: str, secret_key: str, session_token: str) -> Any:
+    """A client acting with temporary credentials (tenant-scoped sessions)."""
+    import boto3
+
+    session = boto3.session.Session(
+        aws_access_key_id=access_key, aws_secret_access_key=secret_key, aws_session_token=session_token
+    )
+    return session.client(service, config=_CONFIG)  # type: ignore[call-overload]

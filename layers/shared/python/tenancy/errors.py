@@ -50,14 +50,14 @@ class StaleOperationError(ConflictError):
 
 
 class IllegalTransitionError(ConflictError):
-    """A status change the tenant state machine does not allow from the tenant's current status."""
+    """A status change the state machine does not allow from the current status."""
 
     code = "ILLEGAL_TRANSITION"
 
-    def __init__(self, tenant_id: str, current: str, target: str) -> None:
+    def __init__(self, subject_id: str, current: str, target: str, subject: str = "tenant") -> None:
         super().__init__(
-            f"tenant {tenant_id} is {current}; it cannot become {target}",
-            {"tenantId": tenant_id, "currentStatus": current, "requestedStatus": target},
+            f"{subject} {subject_id} is {current}; it cannot become {target}",
+            {f"{subject}Id": subject_id, "currentStatus": current, "requestedStatus": target},
         )
         self.current = current
         self.target = target

@@ -86,6 +86,7 @@ def lifecycle_detail(tenant: Tenant) -> TenantLifecycleDetail:
         tenant_name=tenant.name,
         tier=tenant.tier,
         slug=tenant.slug,
+        admin_email=tenant.admin_email,
         timestamp=now_iso(),
         operation_id=tenant.operation_id,
     )

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
+from tenancy.errors import NotFoundError
 from tenancy.keys import checked_id
 from tenancy.models.domain import Isolation
 from tenancy.names import route_path
@@ -68,3 +71,30 @@ class RouteStore:
     def delete(self, tenant_id: str) -> None:
         base = self.path(tenant_id)
         self._ssm.delete_parameters(Names=[base + name for name in (ISOLATION, TABLE_NAME, BUCKET, PREFIX)])
+
+
+class Router:
+    """Resolves a tenant to its route with a small in-memory TTL cache (per execution environment)."""
+
+    def __init__(self, routes: RouteStore, ttl_seconds: float) -> None:
+        self._routes = routes
+        self._ttl = ttl_seconds
+        self._cache: dict[str, tuple[float, Route]] = {}
+        self._lock = threading.Lock()
+
+    def resolve(self, tenant_id: str) -> Route:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get(tenant_id)
+        if cached and cached[0] > now:
+            return cached[1]
+        route = self._routes.get(tenant_id)
+        if route is None:
+            raise NotFoundError(f"tenant {tenant_id} has no route: it is not provisioned")
+        with self._lock:
+            self._cache[tenant_id] = (now + self._ttl, route)
+        return route
+
+    def forget(self, tenant_id: str) -> None:
+        with self._lock:
+            self._cache.pop(tenant_id, None)

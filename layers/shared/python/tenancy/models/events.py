@@ -31,6 +31,8 @@ class TenantLifecycleDetail(_Detail):
     tenant_name: str
     tier: Tier
     slug: str
+    # Added field (optional): TenantOnboarding carries the first admin's email.
+    admin_email: str | None = None
 
 
 class ProvisionedResources(BaseModel):

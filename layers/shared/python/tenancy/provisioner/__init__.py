@@ -6,11 +6,17 @@ stack still in progress when the invocation runs out of time is raised, to be re
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from tenancy import keys
+from tenancy.app_store import Actor, TenantStore
+from tenancy.application import add_user
 from tenancy.config import Settings
+from tenancy.errors import ConflictError
 from tenancy.events import Event, EventPublisher
+from tenancy.identity import UserDirectory
 from tenancy.models.domain import Isolation, isolation_for
 from tenancy.models.events import (
     ProvisionedResources,
@@ -29,6 +35,9 @@ from tenancy.timestamps import now_iso
 __all__ = ["Deadline", "Provisioner", "StackStillInProgress"]
 
 
+PROVISIONER_ACTOR = "system:tenant-provisioner"
+
+
 @dataclass
 class Provisioner:
     settings: Settings
@@ -37,6 +46,7 @@ class Provisioner:
     routes: RouteStore
     stacks: SiloStacks
     publisher: EventPublisher
+    users: UserDirectory
 
     def handle(self, detail_type: str, detail: TenantLifecycleDetail, deadline: Deadline) -> Event:
         """Do the requested work, publish its result, and return the published event."""
@@ -57,6 +67,9 @@ class Provisioner:
                 resources = self._provision_silo(tenant_id, deadline)
             else:
                 resources = self._provision_pool(tenant_id)
+            table = resources.dedicated_table or self.settings.app_table_name
+            if detail.admin_email:
+                self._create_first_admin(tenant_id, table, detail.admin_email)
         except StackStillInProgress:
             raise
         except Exception as error:  # every failure is reported, never dropped
@@ -85,6 +98,10 @@ class Provisioner:
         tenant_id = detail.tenant_id
         isolation = isolation_for(detail.tier)
         try:
+            route = self.routes.get(tenant_id)
+            table = route.table_name if route else self.settings.app_table_name
+            if isolation is Isolation.POOL or route is not None:
+                self._remove_users(tenant_id, table)
             if isolation is Isolation.SILO:
                 self._deprovision_silo(tenant_id, deadline)
             else:
@@ -110,6 +127,40 @@ class Provisioner:
             timestamp=now_iso(),
             operation_id=detail.operation_id,
         )
+
+    # --- users ---------------------------------------------------------------------------
+
+    def _tenant_store(self, tenant_id: str, table: str) -> TenantStore:
+        return TenantStore(
+            self.dynamodb, table, tenant_id, Actor(PROVISIONER_ACTOR, f"provisioner:{tenant_id}")
+        )
+
+    def _create_first_admin(self, tenant_id: str, table: str, email: str) -> None:
+        """The tenant's first admin: its USER#/EMAIL# items and Cognito user (idempotent: the id is
+        derived from tenant and email, so a redelivery finds what the first attempt created)."""
+        user_id = str(
+            uuid.uuid5(uuid.NAMESPACE_URL, f"tenancy:{tenant_id}:admin:{keys.normalise_email(email)}")
+        )
+        store = self._tenant_store(tenant_id, table)
+        try:
+            add_user(store, self.users, user_id, email, "admin")
+        except ConflictError:  # created by an earlier delivery: make sure Cognito has it too
+            self.users.create(user_id, keys.normalise_email(email), tenant_id, "admin")
+        logger.info("first admin created", tenant_id=tenant_id, user_id=user_id)
+
+    def _remove_users(self, tenant_id: str, table: str) -> None:
+        """Disable and delete every Cognito user of the tenant (found through its USER# items)."""
+        store = self._tenant_store(tenant_id, table)
+        cursor: str | None = None
+        removed = 0
+        while True:
+            users, cursor = store.list_items(keys.USER, limit=100, cursor=cursor)
+            for user in users:
+                self.users.remove(str(user["userId"]))
+                removed += 1
+            if cursor is None:
+                break
+        logger.info("tenant users removed", tenant_id=tenant_id, users=removed)
 
     # --- pool ------------------------------------------------------------------------------
 

@@ -1,0 +1,212 @@
+"""The tenant-scoped application API: users, agents, executions, audit trail.
+
+The tenant comes only from the authorizer's context (the verified token). Every data call goes
+through a store bound to that tenant, with credentials scoped to it by IAM (LeadingKeys).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from tenancy import api, application
+from tenancy.app_store import Actor, TenantStore
+from tenancy.auth import TenantContext
+from tenancy.clients import client, client_with_credentials
+from tenancy.config import get_settings
+from tenancy.credentials import TenantCredentials
+from tenancy.identity import UserDirectory
+from tenancy.models.app import (
+    CreateAgentRequest,
+    CreateUserRequest,
+    ExecutionStatus,
+    StartExecutionRequest,
+    UpdateAgentRequest,
+    UpdateExecutionRequest,
+    UpdateUserRequest,
+)
+from tenancy.observability import bind_tenant, logger, metrics, tracer
+from tenancy.routing import Router, RouteStore
+
+app = APIGatewayRestResolver(enable_validation=True)
+api.install(app)
+
+Id = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@+-]+$")]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
+TIMESTAMP = r"^\d{4}-\d{2}-\d{2}(T[0-9:.]+Z?)?$"
+
+
+@lru_cache(maxsize=1)
+def _router() -> Router:
+    settings = get_settings()
+    return Router(RouteStore(client("ssm"), settings.app_name, settings.stage), settings.route_cache_seconds)
+
+
+@lru_cache(maxsize=1)
+def _credentials() -> TenantCredentials:
+    return TenantCredentials(client("sts"), get_settings().tenant_access_role_arn, client_with_credentials)
+
+
+def _caller() -> TenantContext:
+    context = TenantContext.from_authorizer_context(app.current_event.request_context.authorizer.raw_event)
+    bind_tenant(context.tenant_id)
+    return context
+
+
+def _trace_id() -> str:
+    header = app.current_event.headers.get("X-Amzn-Trace-Id") or app.current_event.headers.get(
+        "x-amzn-trace-id"
+    )
+    return header or app.current_event.request_context.request_id
+
+
+def _store(caller: TenantContext) -> TenantStore:
+    route = _router().resolve(caller.tenant_id)
+    dynamodb = _credentials().client("dynamodb", caller.tenant_id)
+    return TenantStore(dynamodb, route.table_name, caller.tenant_id, Actor(caller.user_id, _trace_id()))
+
+
+def _users() -> UserDirectory:
+    return UserDirectory(client("cognito-idp"), get_settings().user_pool_id)
+
+
+def _context() -> tuple[TenantContext, TenantStore]:
+    caller = _caller()
+    return caller, _store(caller)
+
+
+# --- users ------------------------------------------------------------------------------------
+
+
+@app.get("/me")
+def get_me() -> Response[str]:
+    caller, store = _context()
+    return api.ok(application.me(store, caller))
+
+
+@app.get("/users")
+def list_users(limit: Limit = 20, cursor: Cursor = None) -> Response[str]:
+    caller, store = _context()
+    items, next_cursor = application.list_users(store, caller, limit, cursor)
+    return api.page(items, limit=limit, next_cursor=next_cursor)
+
+
+@app.post("/users")
+def create_user(body: CreateUserRequest) -> Response[str]:
+    caller, store = _context()
+    return api.ok(application.create_user(store, _users(), caller, body), status=201)
+
+
+@app.get("/users/<userId>")
+def get_user(userId: Id) -> Response[str]:
+    caller, store = _context()
+    return api.ok(application.get_user(store, caller, userId))
+
+
+@app.patch("/users/<userId>")
+def update_user(userId: Id, body: UpdateUserRequest) -> Response[str]:
+    caller, store = _context()
+    return api.ok(application.update_user(store, _users(), caller, userId, body))
+
+
+@app.delete("/users/<userId>")
+def delete_user(userId: Id) -> Response[str]:
+    caller, store = _context()
+    application.delete_user(store, _users(), caller, userId)
+    return Response(status_code=204)
+
+
+# --- agents -----------------------------------------------------------------------------------
+
+
+@app.post("/agents")
+def create_agent(body: CreateAgentRequest) -> Response[str]:
+    _, store = _context()
+    return api.ok(application.create_agent(store, body), status=201)
+
+
+@app.get("/agents")
+def list_agents(limit: Limit = 20, cursor: Cursor = None) -> Response[str]:
+    _, store = _context()
+    items, next_cursor = store.list_items("AGENT", limit=limit, cursor=cursor)
+    return api.page(items, limit=limit, next_cursor=next_cursor)
+
+
+@app.get("/agents/<agentId>")
+def get_agent(agentId: Id) -> Response[str]:
+    _, store = _context()
+    return api.ok(store.get("AGENT", agentId))
+
+
+@app.patch("/agents/<agentId>")
+def update_agent(agentId: Id, body: UpdateAgentRequest) -> Response[str]:
+    _, store = _context()
+    return api.ok(application.update_agent(store, agentId, body))
+
+
+@app.delete("/agents/<agentId>")
+def delete_agent(agentId: Id) -> Response[str]:
+    _, store = _context()
+    application.delete_agent(store, agentId)
+    return Response(status_code=204)
+
+
+# --- executions -------------------------------------------------------------------------------
+
+
+@app.post("/agents/<agentId>/executions")
+def start_execution(agentId: Id, body: StartExecutionRequest) -> Response[str]:
+    _, store = _context()
+    return api.ok(application.start_execution(store, agentId, body, _trace_id()), status=201)
+
+
+@app.get("/agents/<agentId>/executions")
+def list_executions(
+    agentId: Id,
+    status: Annotated[ExecutionStatus | None, Query()] = None,
+    limit: Limit = 20,
+    cursor: Cursor = None,
+) -> Response[str]:
+    _, store = _context()
+    items, next_cursor = application.list_executions(store, agentId, status, limit, cursor)
+    return api.page(items, limit=limit, next_cursor=next_cursor)
+
+
+@app.get("/executions/<executionId>")
+def get_execution(executionId: Id) -> Response[str]:
+    _, store = _context()
+    return api.ok(store.get("EXEC", executionId))
+
+
+@app.patch("/executions/<executionId>")
+def update_execution(executionId: Id, body: UpdateExecutionRequest) -> Response[str]:
+    _, store = _context()
+    return api.ok(application.move_execution(store, executionId, body))
+
+
+# --- audit ------------------------------------------------------------------------------------
+
+
+@app.get("/audit")
+def get_audit(
+    from_: Annotated[str, Query(alias="from", pattern=TIMESTAMP)] = "0000-01-01",
+    to: Annotated[str, Query(pattern=TIMESTAMP)] = "9999-12-31",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Response[str]:
+    caller, store = _context()
+    items, next_cursor = application.audit_trail(store, caller, from_, to, limit, cursor)
+    return api.page(items, limit=limit, next_cursor=next_cursor)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler(capture_response=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return api.resolve(app, event, context)
