@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import base64
+import fnmatch
 import re
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from tenancy_infra.topology import Route
@@ -107,3 +108,63 @@ def rest_proxy_event(
         "body": text,
         "isBase64Encoded": encoded,
     }
+
+
+def method_arn(event: dict[str, Any], region: str = "us-east-1", account: str = "123456789012") -> str:
+    context = event["requestContext"]
+    return f"arn:aws:execute-api:{region}:{account}:{context['apiId']}/{context['stage']}/{event['httpMethod']}{event['path']}"
+
+
+def authorizer_event(event: dict[str, Any]) -> dict[str, Any]:
+    """The REQUEST authorizer event API Gateway builds from a proxy request."""
+    return {
+        "type": "REQUEST",
+        "methodArn": method_arn(event),
+        **{
+            key: event[key]
+            for key in (
+                "resource",
+                "path",
+                "httpMethod",
+                "headers",
+                "multiValueHeaders",
+                "queryStringParameters",
+                "multiValueQueryStringParameters",
+                "pathParameters",
+                "stageVariables",
+                "requestContext",
+            )
+        },
+    }
+
+
+def apply_authorizer(
+    invoke: Callable[[dict[str, Any]], tuple[Any, BaseException | None]], event: dict[str, Any]
+) -> tuple[int, dict[str, str]] | None:
+    """Run a REQUEST authorizer as API Gateway does. On Allow, its context and principal go into
+    event.requestContext.authorizer and None is returned; otherwise API Gateway's own answer."""
+    if not any(name.lower() == "authorization" for name in (event.get("headers") or {})):
+        return 401, {"message": "Unauthorized"}  # no identity source: the authorizer is not called
+    result, error = invoke(authorizer_event(event))
+    if error is not None:
+        if str(error) == "Unauthorized":
+            return 401, {"message": "Unauthorized"}
+        return 500, {"message": None}  # type: ignore[dict-item]
+    arn = method_arn(event)
+    statements = (result or {}).get("policyDocument", {}).get("Statement", [])
+
+    def matches(statement: dict[str, Any]) -> bool:
+        resources = statement.get("Resource", [])
+        return any(
+            fnmatch.fnmatchcase(arn, r) for r in ([resources] if isinstance(resources, str) else resources)
+        )
+
+    if any(s.get("Effect") == "Deny" and matches(s) for s in statements) or not any(
+        s.get("Effect") == "Allow" and matches(s) for s in statements
+    ):
+        return 403, {"message": "User is not authorized to access this resource with an explicit deny"}
+    event["requestContext"]["authorizer"] = {
+        **(result.get("context") or {}),
+        "principalId": result.get("principalId"),
+    }
+    return None

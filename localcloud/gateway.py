@@ -94,6 +94,10 @@ class Gateway:
                 stage=self.stage,
                 identity=identity,
             )
+            if trigger.authorization == "CUSTOM" and trigger.authorizer:
+                refused = self._authorize(trigger.authorizer, event)
+                if refused is not None:
+                    return _json(*refused)
             invocation = self.runtime.invoke(spec.name, event, spec.timeout_seconds)
             self.observe(invocation, f"{method} {path}", event)
             if invocation.error is not None or not isinstance(invocation.result, dict):

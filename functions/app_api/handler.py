@@ -119,7 +119,7 @@ def update_user(userId: Id, body: UpdateUserRequest) -> Response[str]:
 def delete_user(userId: Id) -> Response[str]:
     caller, store = _context()
     application.delete_user(store, _users(), caller, userId)
-    return Response(status_code=204)
+    return api.no_content()
 
 
 # --- agents -----------------------------------------------------------------------------------
@@ -154,7 +154,7 @@ def update_agent(agentId: Id, body: UpdateAgentRequest) -> Response[str]:
 def delete_agent(agentId: Id) -> Response[str]:
     _, store = _context()
     application.delete_agent(store, agentId)
-    return Response(status_code=204)
+    return api.no_content()
 
 
 # --- executions -------------------------------------------------------------------------------

@@ -1,16 +1,15 @@
-"""Call an API handler in-process the way API Gateway would."""
+"""Call an API function in-process the way API Gateway would (authorizer included)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from localcloud.apigateway import match_route, rest_proxy_event
-from tenancy_infra.topology import function
-from tests.helpers.cloud import FakeLambdaContext
+from localcloud.apigateway import apply_authorizer, match_route, rest_proxy_event
+from localcloud.runtime import FunctionRuntime
+from tenancy_infra.topology import ApiTrigger, function
 
 
 @dataclass
@@ -29,25 +28,48 @@ class ApiResponse:
 
 
 class ApiClient:
-    def __init__(self, handler: ModuleType, function_name: str) -> None:
-        self._handler = handler
-        self._routes = function(function_name).trigger.routes  # type: ignore[union-attr]
+    def __init__(self, runtime: FunctionRuntime, function_name: str, token: str | None = None) -> None:
+        self._runtime = runtime
+        self._name = function_name
+        trigger = function(function_name).trigger
+        assert isinstance(trigger, ApiTrigger)
+        self._trigger = trigger
+        self.token = token
+
+    def as_user(self, token: str | None) -> ApiClient:
+        return ApiClient(self._runtime, self._name, token)
 
     def request(self, method: str, url: str, body: Any = None, raw: str | bytes | None = None) -> ApiResponse:
         parts = urlsplit(url)
-        matched = match_route(self._routes, method, parts.path)
+        matched = match_route(self._trigger.routes, method, parts.path)
         resource, params = (matched[0].path, matched[1]) if matched else (parts.path, {})
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        headers = {"Content-Type": ["application/json"]}
+        if self.token is not None:
+            headers["Authorization"] = [f"Bearer {self.token}"]
         event = rest_proxy_event(
             method=method,
             path=parts.path,
             resource=resource,
             path_parameters=params,
             query=parse_qs(parts.query, keep_blank_values=True),
-            headers={"Content-Type": ["application/json"]},
+            headers=headers,
             body=payload,
         )
-        result = self._handler.lambda_handler(event, FakeLambdaContext())
+        if self._trigger.authorization == "CUSTOM" and self._trigger.authorizer:
+            authorizer = self._trigger.authorizer
+
+            def invoke(authorizer_event: dict[str, Any]) -> tuple[Any, BaseException | None]:
+                invocation = self._runtime.invoke(authorizer, authorizer_event)
+                return invocation.result, invocation.error
+
+            refused = apply_authorizer(invoke, event)
+            if refused is not None:
+                return ApiResponse(refused[0], refused[1], {})
+        invocation = self._runtime.invoke(self._name, event)
+        if invocation.error is not None:
+            raise invocation.error
+        result = invocation.result
         text = result.get("body") or "null"
         return ApiResponse(result["statusCode"], json.loads(text), result.get("headers") or {})
 

@@ -84,7 +84,12 @@ def test_function_environment(synthesized: Synthesized, spec: FunctionSpec) -> N
         "EVENT_BUS_NAME": {"Ref": synthesized.logical_id(stack.event_bus)},
         "TENANT_BUCKET_NAME": {"Ref": synthesized.logical_id(stack.tenant_bucket)},
         "SILO_STACK_ROLE_ARN": {"Fn::GetAtt": [synthesized.logical_id(stack.silo_stack_role), "Arn"]},
+        "USER_POOL_ID": {"Ref": synthesized.logical_id(stack.user_pool)},
+        "USER_POOL_CLIENT_ID": {"Ref": synthesized.logical_id(stack.user_pool_client)},
+        "TENANT_ACCESS_ROLE_ARN": {"Fn::GetAtt": [synthesized.logical_id(stack.tenant_access_role), "Arn"]},
     }
+    # Every variable the topology asks for is one this test knows the value of.
+    assert set(spec.environment) <= set(resource_values) | {"SILO_TEMPLATE_URL"}
     expected = {name: resource_values[name] for name in spec.environment if name in resource_values}
     expected |= {
         "APP_NAME": APP_NAME,
@@ -105,6 +110,16 @@ def test_the_provisioner_gets_every_silo_setting() -> None:
     assert {"SILO_TEMPLATE_URL", "SILO_STACK_ROLE_ARN", "APP_TABLE_NAME", "TENANT_BUCKET_NAME"} <= set(
         provisioner.environment
     )
+    assert "USER_POOL_ID" in provisioner.environment  # creates the first admin, removes users
+
+
+def test_the_application_plane_gets_its_identity_settings() -> None:
+    authorizer = next(spec for spec in FUNCTIONS if spec.name == "authorizer")
+    app_api = next(spec for spec in FUNCTIONS if spec.name == "app_api")
+    assert {"USER_POOL_ID", "USER_POOL_CLIENT_ID", "CONTROL_TABLE_NAME"} <= set(authorizer.environment)
+    assert {"TENANT_ACCESS_ROLE_ARN", "USER_POOL_ID"} <= set(app_api.environment)
+    # The app API gets no table name: it resolves each tenant's table from its route.
+    assert not {"APP_TABLE_NAME", "CONTROL_TABLE_NAME"} & set(app_api.environment)
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)

@@ -75,6 +75,9 @@ def test_no_role_may_scan_a_table(synthesized: Synthesized) -> None:
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
             actions = as_list(statement["Action"])
             assert not {"dynamodb:Scan", "dynamodb:*"} & set(actions), policy_id
+    # Nor through an inline role policy or anywhere else in the template.
+    assert "dynamodb:Scan" not in json.dumps(synthesized.template)
+    assert '"dynamodb:*"' not in json.dumps(synthesized.template)
 
 
 @pytest.mark.parametrize("function", ["tenant_api", "provisioning", "provisioning_completion", "reconciler"])
@@ -112,6 +115,8 @@ def test_stream_consumer_reads_only_the_control_table_stream(synthesized: Synthe
     }
     for function in ("tenant_api", "tenant_provisioner", "provisioning_completion", "reconciler"):
         assert not actions_on(synthesized, function, stream)
+    for function in set(synthesized.stack.functions) - {"provisioning"}:
+        assert not actions_on(synthesized, function, stream), function
 
 
 @pytest.mark.parametrize("function", [spec.name for spec in FUNCTIONS])

@@ -13,7 +13,7 @@ from tests.helpers.cloud import Cloud
 
 @pytest.fixture
 def api(cloud: Cloud) -> ApiClient:
-    return ApiClient(cloud.runtime.module("tenant_api"), "tenant_api")
+    return ApiClient(cloud.runtime, "tenant_api")
 
 
 @pytest.fixture

@@ -30,6 +30,10 @@ def ok(data: Any, status: int = 200) -> Response[str]:
     return _json(status, {"data": data})
 
 
+def no_content() -> Response[str]:
+    return Response(status_code=204, body="")
+
+
 def page(items: list[Any], *, limit: int, next_cursor: str | None) -> Response[str]:
     return _json(
         200,
