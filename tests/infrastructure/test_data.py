@@ -117,9 +117,16 @@ def test_outputs_name_the_deployment_resources(synthesized: Synthesized) -> None
     assert outputs["AppTableName"]["Value"] == {"Ref": synthesized.logical_id(stack.app_table)}
     assert outputs["EventBusName"]["Value"] == {"Ref": synthesized.logical_id(stack.event_bus)}
     assert outputs["TenantBucketName"]["Value"] == {"Ref": synthesized.logical_id(stack.tenant_bucket)}
-    api_url = outputs["ControlApiUrl"]["Value"]["Fn::Join"][1]
-    assert {"Ref": synthesized.logical_id(stack.apis["control"])} in api_url
-    [stage_id] = synthesized.resources("AWS::ApiGateway::Stage")
-    assert api_url[-3:] == ["/", {"Ref": stage_id}, "/"]
-    # RestApi's generated Endpoint output is replaced by ControlApiUrl.
-    assert not [name for name in outputs if name.startswith("ControlApiEndpoint")]
+    assert sorted(stack.apis) == ["app", "control"]
+    for api_name, api in stack.apis.items():
+        output = f"{api_name.capitalize()}ApiUrl"
+        api_url = outputs[output]["Value"]["Fn::Join"][1]
+        assert {"Ref": synthesized.logical_id(api)} in api_url, output
+        [stage_id] = [
+            stage_id
+            for stage_id, stage in synthesized.resources("AWS::ApiGateway::Stage").items()
+            if stage["Properties"]["RestApiId"] == {"Ref": synthesized.logical_id(api)}
+        ]
+        assert api_url[-3:] == ["/", {"Ref": stage_id}, "/"]
+    # RestApi's generated Endpoint output is replaced by ControlApiUrl / AppApiUrl.
+    assert not [name for name in outputs if "Endpoint" in name]
