@@ -72,3 +72,35 @@ def test_rules_have_the_deployed_patterns(synthesized: Synthesized, local: Local
     local_rule = boto3.client("events").describe_rule(Name=name, EventBusName=bus)
     assert json.loads(local_rule["EventPattern"]) == deployed["EventPattern"]
     assert local_rule["State"] == deployed["State"] == "ENABLED"
+
+
+def test_the_user_pool_and_client_match_the_deployed_ones(
+    synthesized: Synthesized, local: LocalResources
+) -> None:
+    """Same pool name, custom attributes (and their mutability), auth flows and public client; the
+    ID token carries at least the attributes the local client reads."""
+    cognito = boto3.client("cognito-idp")
+    pool = cognito.describe_user_pool(UserPoolId=local.settings.user_pool_id)["UserPool"]
+    [deployed_pool] = synthesized.resources("AWS::Cognito::UserPool").values()
+    assert pool["Name"] == deployed_pool["Properties"]["UserPoolName"] == f"{APP_NAME}-{STAGE}-users"
+
+    def custom(schema: list[dict[str, Any]]) -> dict[str, bool]:
+        return {
+            a["Name"].removeprefix("custom:"): a["Mutable"]
+            for a in schema
+            if a.get("AttributeDataType") == "String"
+            and a["Name"].removeprefix("custom:") in ("tenantId", "role")
+        }
+
+    assert custom(pool["SchemaAttributes"]) == custom(deployed_pool["Properties"]["Schema"])
+    assert custom(pool["SchemaAttributes"]) == {"tenantId": False, "role": True}
+    assert pool["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+
+    client = cognito.describe_user_pool_client(
+        UserPoolId=local.settings.user_pool_id, ClientId=local.settings.user_pool_client_id
+    )["UserPoolClient"]
+    [deployed_client] = synthesized.resources("AWS::Cognito::UserPoolClient").values()
+    assert sorted(client["ExplicitAuthFlows"]) == sorted(deployed_client["Properties"]["ExplicitAuthFlows"])
+    assert "ClientSecret" not in client
+    assert deployed_client["Properties"]["GenerateSecret"] is False
+    assert set(client["ReadAttributes"]) <= set(deployed_client["Properties"]["ReadAttributes"])

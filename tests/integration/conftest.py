@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 
+from localcloud.tokens import issue_token
 from tenancy.models.domain import Status
 from tenancy.store import ControlStore
 from tests.helpers.api import ApiClient
@@ -61,3 +63,37 @@ def force_status(store: ControlStore, tenant_id: str, status: Status) -> None:
     """Walk a tenant to `status` through legal transitions (no stream processing)."""
     for step in PATHS[status]:
         store.transition(tenant_id, step)
+
+
+# --- the application plane ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def onboard(cloud: Cloud, api: ApiClient) -> Callable[[str, str], dict[str, Any]]:
+    def run(slug: str, tier: str = "PRO") -> dict[str, Any]:
+        created = api.post(
+            "/tenants", {"name": slug, "slug": slug, "tier": tier, "adminEmail": f"admin@{slug}.example"}
+        )
+        assert created.status == 201
+        cloud.drain()
+        tenant = api.get(f"/tenants/{created.data['tenantId']}").data
+        assert tenant["provisioningStatus"] == "PROVISIONED", tenant
+        return tenant  # type: ignore[no-any-return]
+
+    return run
+
+
+def token_for(cloud: Cloud, email: str) -> str:
+    settings = cloud.settings
+    return issue_token(
+        boto3.client("cognito-idp"), settings.user_pool_id, settings.user_pool_client_id, email
+    )
+
+
+@pytest.fixture
+def app(cloud: Cloud) -> ApiClient:
+    return ApiClient(cloud.runtime, "app_api")
+
+
+def admin_of(cloud: Cloud, app: ApiClient, slug: str) -> ApiClient:
+    return app.as_user(token_for(cloud, f"admin@{slug}.example"))

@@ -2,47 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
 import pytest
 
-from localcloud.tokens import issue_token
 from tests.helpers.api import ApiClient
 from tests.helpers.cloud import Cloud
-
-
-@pytest.fixture
-def onboard(cloud: Cloud, api: ApiClient) -> Callable[[str, str], dict[str, Any]]:
-    def run(slug: str, tier: str = "PRO") -> dict[str, Any]:
-        created = api.post(
-            "/tenants", {"name": slug, "slug": slug, "tier": tier, "adminEmail": f"admin@{slug}.example"}
-        )
-        assert created.status == 201
-        cloud.drain()
-        tenant = api.get(f"/tenants/{created.data['tenantId']}").data
-        assert tenant["provisioningStatus"] == "PROVISIONED", tenant
-        return tenant  # type: ignore[no-any-return]
-
-    return run
-
-
-def token_for(cloud: Cloud, email: str) -> str:
-    settings = cloud.settings
-    return issue_token(
-        boto3.client("cognito-idp"), settings.user_pool_id, settings.user_pool_client_id, email
-    )
-
-
-@pytest.fixture
-def app(cloud: Cloud) -> ApiClient:
-    return ApiClient(cloud.runtime, "app_api")
-
-
-def admin_of(cloud: Cloud, app: ApiClient, slug: str) -> ApiClient:
-    return app.as_user(token_for(cloud, f"admin@{slug}.example"))
+from tests.integration.conftest import admin_of, token_for
 
 
 def test_onboarding_creates_the_first_admin(cloud: Cloud, app: ApiClient, onboard: Any) -> None:

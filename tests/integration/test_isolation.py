@@ -1,0 +1,110 @@
+"""Isolation, proven: every app route x (own tenant, other tenant). Another tenant's resource is a
+404 indistinguishable from one that never existed, and nothing of the other tenant changes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from tests.helpers.api import ApiClient
+from tests.helpers.cloud import Cloud
+from tests.integration.conftest import admin_of
+
+NEVER = "00000000-0000-4000-8000-000000000000"
+
+
+def partition(cloud: Cloud, table: str, tenant_id: str) -> list[dict[str, Any]]:
+    items = boto3.client("dynamodb").query(
+        TableName=table,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"TENANT#{tenant_id}"}},
+        ConsistentRead=True,
+    )["Items"]
+    return sorted(items, key=lambda i: i["SK"]["S"])
+
+
+@pytest.fixture
+def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
+    """Tenant A (pool) and tenant B (silo), each with a member, an agent and an execution."""
+    result: dict[str, Any] = {}
+    for slug, tier in (("tenant-a", "PRO"), ("tenant-b", "ENTERPRISE")):
+        tenant = onboard(slug, tier)
+        admin = admin_of(cloud, app, slug)
+        member = admin.post("/users", {"email": f"member@{slug}.example", "role": "member"}).data
+        agent = admin.post("/agents", {"name": f"{slug}-agent"}).data
+        execution = admin.post(f"/agents/{agent['agentId']}/executions", {"input": {"n": 1}}).data
+        result[slug] = {
+            "tenant": tenant,
+            "admin": admin,
+            "table": tenant["resources"].get("dedicatedTable") or cloud.settings.app_table_name,
+            "ids": {
+                "userId": member["userId"],
+                "agentId": agent["agentId"],
+                "executionId": execution["executionId"],
+            },
+        }
+    return result
+
+
+# (method, path template, body): every route that names a resource
+ROUTES = [
+    ("GET", "/users/{userId}", None),
+    ("PATCH", "/users/{userId}", {"role": "admin", "version": 1}),
+    ("DELETE", "/users/{userId}", None),
+    ("GET", "/agents/{agentId}", None),
+    ("PATCH", "/agents/{agentId}", {"name": "hijacked", "version": 1}),
+    ("DELETE", "/agents/{agentId}", None),
+    ("POST", "/agents/{agentId}/executions", {"input": {}}),
+    ("GET", "/agents/{agentId}/executions", None),
+    ("GET", "/executions/{executionId}", None),
+    ("PATCH", "/executions/{executionId}", {"status": "RUNNING"}),
+]
+
+
+@pytest.mark.parametrize(("method", "template", "body"), ROUTES, ids=[f"{m} {t}" for m, t, _ in ROUTES])
+def test_another_tenants_resource_is_404_and_untouched(
+    cloud: Cloud, world: dict[str, Any], method: str, template: str, body: Any
+) -> None:
+    a, b = world["tenant-a"], world["tenant-b"]
+    before = partition(cloud, b["table"], b["tenant"]["tenantId"])
+    response = a["admin"].request(method, template.format(**b["ids"]), body)
+    never = a["admin"].request(method, template.format(**dict.fromkeys(b["ids"], NEVER)), body)
+    assert response.status == 404
+    assert response.error["code"] == never.error["code"] == "NOT_FOUND"
+    assert response.error["message"].replace(b["ids"][_param(template)], "<id>") == never.error[
+        "message"
+    ].replace(NEVER, "<id>")
+    assert partition(cloud, b["table"], b["tenant"]["tenantId"]) == before
+    assert b["tenant"]["tenantId"] not in str(response.body)
+
+
+@pytest.mark.parametrize(("method", "template", "body"), ROUTES, ids=[f"{m} {t}" for m, t, _ in ROUTES])
+def test_the_same_route_works_on_the_own_tenant(
+    world: dict[str, Any], method: str, template: str, body: Any
+) -> None:
+    a = world["tenant-a"]
+    response = a["admin"].request(method, template.format(**a["ids"]), body)
+    assert response.status in (200, 201, 204), response.body
+
+
+def _param(template: str) -> str:
+    return template.split("{")[1].split("}")[0]
+
+
+def test_lists_and_audit_show_only_the_own_tenant(world: dict[str, Any]) -> None:
+    a, b = world["tenant-a"], world["tenant-b"]
+    for path in ("/users", "/agents", f"/agents/{a['ids']['agentId']}/executions", "/audit"):
+        body = str(a["admin"].get(path).body)
+        for value in (*b["ids"].values(), b["tenant"]["tenantId"], "tenant-b"):
+            assert value not in body, (path, value)
+    assert a["admin"].get("/me").data["email"] == "admin@tenant-a.example"
+
+
+def test_a_request_body_cannot_choose_the_tenant(cloud: Cloud, world: dict[str, Any]) -> None:
+    a, b = world["tenant-a"], world["tenant-b"]
+    before = partition(cloud, b["table"], b["tenant"]["tenantId"])
+    sneaky = a["admin"].post("/agents", {"name": "x", "tenantId": b["tenant"]["tenantId"]})
+    assert sneaky.status == 422  # unknown fields are refused outright
+    assert partition(cloud, b["table"], b["tenant"]["tenantId"]) == before
