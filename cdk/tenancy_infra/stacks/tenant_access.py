@@ -5,7 +5,8 @@ this role with the session tag `TenantId=<the tenant of the verified token>` and
 credentials for every data call. The role's policy reaches only:
 
 - items whose partition key is exactly `TENANT#${aws:PrincipalTag/TenantId}` (dynamodb:LeadingKeys,
-  exact match), on the pooled app table and on silo tables, never their indexes, never Scan;
+  exact match), on the pooled app table and on the tenant's own silo table, never Scan, never an
+  index (explicitly denied);
 - objects under `tenants/${aws:PrincipalTag/TenantId}/` in the pooled bucket and in silo buckets.
 
 `${aws:PrincipalTag/TenantId}` is an IAM policy variable, written literally (it is not a CDK token).
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -88,6 +89,19 @@ def build_tenant_access_role(
     role.add_to_policy(
         iam.PolicyStatement(
             sid="TenantObjects", actions=list(TENANT_OBJECT_ACTIONS), resources=list(object_arns)
+        )
+    )
+    # IAM's `*` also matches `/`, so a table pattern ending in `*` would match that table's
+    # `/index/<name>` ARNs too: deny every index explicitly (a GSI's leading key is not TENANT#<id>
+    # anyway, but the isolation should not rest on that).
+    role.add_to_policy(
+        iam.PolicyStatement(
+            sid="NoIndexes",
+            effect=iam.Effect.DENY,
+            actions=list(TENANT_ITEM_ACTIONS),
+            resources=[
+                Stack.of(scope).format_arn(service="dynamodb", resource="table", resource_name="*/index/*")
+            ],
         )
     )
     return role
