@@ -15,7 +15,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.jsii-cache
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install build test test-unit test-integration test-infra lint format typecheck synth deploy dev invoke bench clean
+.PHONY: help install build test test-unit test-integration test-infra lint format typecheck synth deploy dev invoke token bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -87,6 +87,10 @@ dev: install build ## run the whole system locally (moto server + API on :3000);
 invoke: $(STAMP) ## run one handler against the running local cloud: make invoke FN=tenant_api EVENT=events/apigw-create-tenant.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=events/<file>.json"; exit 2; }
 	@$(BIN)/python -m localcloud.invoke $(FN) $(EVENT) --port $(API_PORT) --aws-port $(AWS_PORT)
+
+token: $(STAMP) ## print an ID token of a tenant user of the running local cloud: make token TENANT=acme USER=admin@acme.example
+	@test -n "$(TENANT)" -a -n "$(USER)" || { echo "usage: make token TENANT=<slug> USER=<email>"; exit 2; }
+	@$(BIN)/python -m localcloud.token $(TENANT) $(USER) --aws-port $(AWS_PORT)
 
 clean:
 	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache

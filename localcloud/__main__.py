@@ -51,17 +51,22 @@ def main(argv: list[str] | None = None) -> int:
         assert settings is not None
         print(
             f"""Tenancy local cloud is up.
-  API Gateway (control plane, SigV4)  {cloud.api_url}
+  API Gateway                         {cloud.api_url}
+    control plane  /tenants…  (IAM: SigV4-signed)
+    app API        /me /users /agents /executions /audit  (Bearer ID token, REQUEST authorizer)
   AWS endpoint (moto server)          {cloud.endpoint}
   credentials                         {ACCESS_KEY} / {SECRET_KEY}   region {REGION}
   control table  {settings.control_table_name}    app table  {settings.app_table_name}
   bus            {settings.event_bus_name}        bucket     {settings.tenant_bucket_name}
+  user pool      {settings.user_pool_id}   app client {settings.user_pool_client_id}
 
 Try:
   curl -s --aws-sigv4 "aws:amz:{REGION}:execute-api" --user "{ACCESS_KEY}:{SECRET_KEY}" \\
        -H 'Content-Type: application/json' \\
        -d '{{"name":"Acme","slug":"acme","tier":"PRO","adminEmail":"admin@acme.example"}}' {cloud.api_url}/tenants
   curl -s --aws-sigv4 "aws:amz:{REGION}:execute-api" --user "{ACCESS_KEY}:{SECRET_KEY}" {cloud.api_url}/tenants
+  TOKEN=$(make -s token TENANT=acme USER=admin@acme.example)      # once acme is PROVISIONED
+  curl -s -H "Authorization: Bearer $TOKEN" {cloud.api_url}/me
   aws --endpoint-url {cloud.endpoint} dynamodb scan --table-name {settings.control_table_name}
 
 Ctrl-C to stop.

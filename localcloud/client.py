@@ -46,10 +46,21 @@ class ControlPlaneClient:
         self.timeout = timeout
 
     def request(
-        self, method: str, path: str, body: Any = None, *, raw: bytes | None = None, signed: bool = True
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        signed: bool = True,
+        token: str | None = None,
     ) -> Response:
+        """Signed with SigV4 (the control plane), or with `token` as a Bearer token (the app API)."""
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
         headers = {"Content-Type": "application/json"} if data is not None else {}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+            signed = False
         request = AWSRequest(method=method, url=self.base_url + path, data=data, headers=headers)
         if signed:
             SigV4Auth(self.credentials, "execute-api", self.region).add_auth(request)

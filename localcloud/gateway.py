@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from localcloud.apigateway import match_route, rest_proxy_event
+from localcloud.apigateway import apply_authorizer, match_route, rest_proxy_event
 from localcloud.runtime import FunctionRuntime, Invocation
 from localcloud.sigv4 import SignatureError, verify
 from tenancy_infra.topology import FUNCTIONS, ApiTrigger, FunctionSpec
@@ -44,6 +44,21 @@ class Gateway:
         self.admin = admin
         self.stage = stage
         self.functions = api_functions()
+
+    def observe_failure(self, method: str, path: str, error: Exception) -> None:
+        import traceback
+
+        traceback.print_exception(error)
+
+    def _authorize(self, authorizer: str, event: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        """Run the route's REQUEST authorizer as API Gateway does (None: allowed)."""
+
+        def invoke(authorizer_event: dict[str, Any]) -> tuple[Any, BaseException | None]:
+            invocation = self.runtime.invoke(authorizer, authorizer_event, 10)
+            self.observe(invocation, "authorizer", authorizer_event)
+            return invocation.result, invocation.error
+
+        return apply_authorizer(invoke, event)
 
     def handle(
         self, method: str, raw_path: str, headers: Mapping[str, list[str]], body: bytes
@@ -134,7 +149,11 @@ class _Handler(BaseHTTPRequestHandler):
         headers: dict[str, list[str]] = {}
         for name, value in self.headers.items():
             headers.setdefault(name, []).append(value)
-        status, response_headers, payload = self.gateway.handle(self.command, self.path, headers, body)
+        try:
+            status, response_headers, payload = self.gateway.handle(self.command, self.path, headers, body)
+        except Exception as error:  # the gateway itself failed: answer as API Gateway would, and say why
+            self.gateway.observe_failure(self.command, self.path, error)
+            status, response_headers, payload = _json(500, {"message": "Internal server error"})
         self.send_response(status)
         for name, value in response_headers:
             if name.lower() != "content-length":

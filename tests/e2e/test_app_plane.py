@@ -1,0 +1,110 @@
+"""The application plane through the local cloud, over HTTP, with real tokens: a new user's path
+from onboarding to the audit trail, and no route into another tenant."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from localcloud.client import ControlPlaneClient
+from tests.e2e.conftest import ROOT, RunningCloud
+from tests.e2e.test_local_cloud import create, wait_for
+
+
+def token(cloud: RunningCloud, slug: str, email: str) -> str:
+    completed = subprocess.run(
+        [sys.executable, "-m", "localcloud.token", slug, email, "--aws-port", str(cloud.aws_port)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={"PATH": "/usr/bin:/bin", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.strip()
+
+
+class User:
+    def __init__(self, api: ControlPlaneClient, token: str) -> None:
+        self.api = api
+        self.token = token
+
+    def __call__(self, method: str, path: str, body: Any = None) -> Any:
+        return self.api.request(method, path, body, token=self.token)
+
+
+@pytest.fixture(scope="module")
+def tenants(cloud: RunningCloud) -> dict[str, Any]:
+    api = cloud.client()
+    made = {slug: create(api, slug, tier) for slug, tier in (("app-one", "PRO"), ("app-two", "ENTERPRISE"))}
+    for tenant in made.values():
+        assert (
+            wait_for(api, tenant["tenantId"], {"PROVISIONED", "FAILED"})["provisioningStatus"]
+            == "PROVISIONED"
+        )
+    return made
+
+
+def test_a_new_tenant_admin_builds_and_audits_their_workspace(
+    cloud: RunningCloud, tenants: dict[str, Any]
+) -> None:
+    admin = User(cloud.client(), token(cloud, "app-one", "a@app-one.example"))
+    me = admin("GET", "/me")
+    assert me.status == 200
+    assert (me.body["data"]["role"], me.body["data"]["tier"]) == ("admin", "PRO")
+
+    assert admin("POST", "/users", {"email": "member@app-one.example", "role": "member"}).status == 201
+    member = User(cloud.client(), token(cloud, "app-one", "member@app-one.example"))
+    assert member("GET", "/users").status == 403
+    assert member("GET", "/audit").status == 403
+
+    agent = member("POST", "/agents", {"name": "summariser"}).body["data"]
+    execution = member("POST", f"/agents/{agent['agentId']}/executions", {"input": {"doc": "q3.pdf"}}).body[
+        "data"
+    ]
+    assert execution["status"] == "QUEUED"
+    assert member("PATCH", f"/executions/{execution['executionId']}", {"status": "RUNNING"}).status == 200
+    assert member("PATCH", f"/executions/{execution['executionId']}", {"status": "SUCCEEDED"}).status == 200
+    assert member("PATCH", f"/executions/{execution['executionId']}", {"status": "RUNNING"}).status == 409
+
+    trail = admin("GET", "/audit").body["data"]
+    assert [e["action"] for e in trail][-4:] == [
+        "agent.create",
+        "execution.start",
+        "execution.running",
+        "execution.succeeded",
+    ]
+
+
+def test_no_route_reaches_another_tenant(cloud: RunningCloud, tenants: dict[str, Any]) -> None:
+    one = User(cloud.client(), token(cloud, "app-one", "a@app-one.example"))
+    two = User(cloud.client(), token(cloud, "app-two", "a@app-two.example"))
+    agent = two("POST", "/agents", {"name": "private"}).body["data"]
+    execution = two("POST", f"/agents/{agent['agentId']}/executions", {}).body["data"]
+    their_user = two("GET", "/me").body["data"]["userId"]
+    for method, path, body in [
+        ("GET", f"/agents/{agent['agentId']}", None),
+        ("PATCH", f"/agents/{agent['agentId']}", {"name": "x", "version": 1}),
+        ("DELETE", f"/agents/{agent['agentId']}", None),
+        ("GET", f"/agents/{agent['agentId']}/executions", None),
+        ("POST", f"/agents/{agent['agentId']}/executions", {}),
+        ("GET", f"/executions/{execution['executionId']}", None),
+        ("PATCH", f"/executions/{execution['executionId']}", {"status": "RUNNING"}),
+        ("GET", f"/users/{their_user}", None),
+        ("DELETE", f"/users/{their_user}", None),
+    ]:
+        assert one(method, path, body).status == 404, (method, path)
+    assert two("GET", f"/agents/{agent['agentId']}").body["data"]["version"] == 1
+    assert two("GET", f"/executions/{execution['executionId']}").body["data"]["status"] == "QUEUED"
+
+
+def test_tokens_are_required_and_checked(cloud: RunningCloud, tenants: dict[str, Any]) -> None:
+    api = cloud.client()
+    assert api.request("GET", "/me", signed=False).status == 401
+    assert api.request("GET", "/me", token="forged.token.value").status == 401
+    valid = token(cloud, "app-one", "a@app-one.example")
+    assert api.request("GET", "/me", token=valid[:-3] + "abc").status == 401
