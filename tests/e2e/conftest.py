@@ -52,7 +52,9 @@ class RunningCloud:
         )
 
 
-def start_cloud(api_port: int, aws_port: int) -> subprocess.Popen[str]:
+def start_cloud(api_port: int, aws_port: int, log: Any = subprocess.PIPE) -> subprocess.Popen[str]:
+    """`python -m localcloud` as a user runs it. A long-lived cloud must log to a file: an unread
+    pipe fills up and blocks the cloud's live log (and with it every request)."""
     # A user's shell: none of the test process's AWS, Powertools or Tenancy settings.
     env = {
         k: v
@@ -64,7 +66,7 @@ def start_cloud(api_port: int, aws_port: int) -> subprocess.Popen[str]:
         [sys.executable, "-m", "localcloud", "--port", str(api_port), "--aws-port", str(aws_port)],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -74,7 +76,7 @@ def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 60.0
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"local cloud exited: {process.stdout.read() if process.stdout else ''}")
+            raise RuntimeError(f"local cloud exited with {process.returncode}")
         try:
             with urllib.request.urlopen(url + "/_localcloud/health", timeout=1):
                 return
@@ -84,10 +86,12 @@ def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 60.0
 
 
 @pytest.fixture(scope="module")
-def cloud() -> Iterator[RunningCloud]:
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningCloud]:
     os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
     api_port, aws_port = free_port(), free_port()
-    process = start_cloud(api_port, aws_port)
+    log_path = tmp_path_factory.mktemp("localcloud") / "localcloud.log"
+    log = log_path.open("w")
+    process = start_cloud(api_port, aws_port, log)
     running = RunningCloud(
         process, f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{aws_port}", api_port, aws_port
     )
@@ -100,3 +104,4 @@ def cloud() -> Iterator[RunningCloud]:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
+        log.close()
