@@ -15,7 +15,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.jsii-cache
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install build test test-unit test-integration test-infra lint format typecheck synth deploy dev invoke token bench clean
+.PHONY: help install build test test-unit test-integration test-infra lint format typecheck synth deploy dev invoke token openapi bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -91,6 +91,10 @@ invoke: $(STAMP) ## run one handler against the running local cloud: make invoke
 token: $(STAMP) ## print an ID token of a tenant user of the running local cloud: make token TENANT=acme USER=admin@acme.example
 	@test -n "$(TENANT)" -a -n "$(USER)" || { echo "usage: make token TENANT=<slug> USER=<email>"; exit 2; }
 	@$(BIN)/python -m localcloud.token $(TENANT) $(USER) --aws-port $(AWS_PORT)
+
+openapi: $(STAMP) ## write the OpenAPI documents generated from the API handlers to .build/openapi/
+	@mkdir -p .build/openapi
+	@PYTHONPATH=layers/shared/python:cdk:. $(BIN)/python -c 'from localcloud.runtime import FunctionRuntime; from tenancy_infra.topology import FUNCTIONS, ApiTrigger; [open(f".build/openapi/{s.name}.json", "w").write(FunctionRuntime().module(s.name).app.get_openapi_json_schema(title=s.name)) or print(f".build/openapi/{s.name}.json") for s in FUNCTIONS if isinstance(s.trigger, ApiTrigger)]'
 
 clean:
 	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache
