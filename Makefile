@@ -96,5 +96,8 @@ openapi: $(STAMP) ## write the OpenAPI documents generated from the API handlers
 	@mkdir -p .build/openapi
 	@PYTHONPATH=layers/shared/python:cdk:. $(BIN)/python -c 'from localcloud.runtime import FunctionRuntime; from tenancy_infra.topology import FUNCTIONS, ApiTrigger; [open(f".build/openapi/{s.name}.json", "w").write(FunctionRuntime().module(s.name).app.get_openapi_json_schema(title=s.name)) or print(f".build/openapi/{s.name}.json") for s in FUNCTIONS if isinstance(s.trigger, ApiTrigger)]'
 
+bench: install build ## measure cold start, warm latency, AWS calls, onboarding, scale, sizes -> bench/results.json
+	$(BIN)/python -m bench.run
+
 clean:
 	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,50 @@
+"""GET /agents/{agentId}: route (GetParametersByPath), tenant credentials (AssumeRole), GetItem.
+Route and credentials are cached per tenant, as Tenancy caches them."""
+
+import json
+import os
+
+import boto3
+
+_ssm = boto3.client("ssm")
+_sts = boto3.client("sts")
+_tables = {}
+_clients = {}
+
+
+def lambda_handler(event, context):
+    tenant_id = event["requestContext"]["authorizer"]["tenantId"]
+    if tenant_id not in _tables:
+        base = f"/{os.environ['APP_NAME']}/{os.environ['STAGE']}/tenants/{tenant_id}/"
+        params = _ssm.get_parameters_by_path(Path=base, Recursive=True)["Parameters"]
+        _tables[tenant_id] = next(p["Value"] for p in params if p["Name"].endswith("dynamodb/table-name"))
+    if tenant_id not in _clients:
+        creds = _sts.assume_role(
+            RoleArn=os.environ["TENANT_ACCESS_ROLE_ARN"],
+            RoleSessionName=f"tenant-{tenant_id}",
+            Tags=[{"Key": "TenantId", "Value": tenant_id}],
+        )["Credentials"]
+        _clients[tenant_id] = boto3.client(
+            "dynamodb",
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+    agent_id = event["pathParameters"]["agentId"]
+    item = (
+        _clients[tenant_id]
+        .get_item(
+            TableName=_tables[tenant_id],
+            Key={"PK": {"S": f"TENANT#{tenant_id}"}, "SK": {"S": f"AGENT#{agent_id}"}},
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    if item is None:
+        return {"statusCode": 404, "body": json.dumps({"error": {"code": "NOT_FOUND"}})}
+    data = {k: next(iter(v.values())) for k, v in item.items() if k not in ("PK", "SK")}
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"data": data}),
+    }

@@ -1,0 +1,69 @@
+"""One cold start, in a fresh process: import the handler, serve its first event, print the time.
+
+python -m bench.cold tenancy|baseline <function> <event.json>
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()
+
+import importlib.util  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class Context:
+    function_name = "bench"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "bench"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 900_000
+
+
+def main() -> None:
+    kind, function, event_path = sys.argv[1:4]
+    event = json.loads(Path(event_path).read_text())
+    began = time.perf_counter()
+    if kind == "tenancy":
+        sys.path.insert(0, str(ROOT / "layers" / "shared" / "python"))
+        path = ROOT / "functions" / function / "handler.py"
+    else:
+        path = ROOT / "bench" / "baselines" / f"{function}.py"
+    spec = importlib.util.spec_from_file_location("handler", path)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    imported = time.perf_counter()
+    result = module.lambda_handler(event, Context())
+    done = time.perf_counter()
+    print(
+        json.dumps(
+            {
+                "init_ms": (imported - began) * 1000,
+                "first_ms": (done - imported) * 1000,
+                "total_ms": (done - began) * 1000,
+                "ok": _ok(result),
+            }
+        )
+    )
+
+
+def _ok(result: object) -> bool:
+    if isinstance(result, dict) and "statusCode" in result:
+        return int(result["statusCode"]) < 400
+    if isinstance(result, dict) and "batchItemFailures" in result:
+        return not result["batchItemFailures"]
+    return result is not None
+
+
+if __name__ == "__main__":
+    main()
