@@ -78,7 +78,7 @@ class Options:
     app_name: str = "tenancy"
     stage: str = "local"
     verbose: bool = False
-    poll_seconds: float = 0.05
+    poll_seconds: float = 0.02
 
 
 def check_port(host: str, port: int, what: str) -> None:
