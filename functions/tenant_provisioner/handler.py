@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tenancy.clients import client
+from tenancy.clients import LazyClient
 from tenancy.config import get_settings
 from tenancy.events import EventPublisher
 from tenancy.identity import UserDirectory
@@ -24,14 +24,16 @@ def provisioner() -> Provisioner:
     settings = get_settings()
     return Provisioner(
         settings=settings,
-        s3=client("s3"),
-        dynamodb=client("dynamodb"),
-        routes=RouteStore(client("ssm"), settings.app_name, settings.stage),
-        stacks=SiloStacks(client("cloudformation"), settings.silo_template_url, settings.silo_stack_role_arn),
-        publisher=EventPublisher(
-            client("events"), settings.event_bus_name, settings.application_plane_source
+        s3=LazyClient("s3"),
+        dynamodb=LazyClient("dynamodb"),
+        routes=RouteStore(LazyClient("ssm"), settings.app_name, settings.stage),
+        stacks=SiloStacks(
+            LazyClient("cloudformation"), settings.silo_template_url, settings.silo_stack_role_arn
         ),
-        users=UserDirectory(client("cognito-idp"), settings.user_pool_id),
+        publisher=EventPublisher(
+            LazyClient("events"), settings.event_bus_name, settings.application_plane_source
+        ),
+        users=UserDirectory(LazyClient("cognito-idp"), settings.user_pool_id),
     )
 
 

@@ -11,7 +11,7 @@ from tenancy_infra.topology import TableSpec
 
 # Item-level read/write without Scan: every access path is a key lookup or a Query on the table or a
 # GSI (TransactWriteItems is authorized through PutItem/UpdateItem/DeleteItem/ConditionCheckItem).
-ITEM_READ_WRITE_ACTIONS = (
+ITEM_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
     "dynamodb:Query",
@@ -20,8 +20,8 @@ ITEM_READ_WRITE_ACTIONS = (
     "dynamodb:DeleteItem",
     "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",
-    "dynamodb:DescribeTable",
 )
+ITEM_READ_WRITE_ACTIONS = (*ITEM_ACTIONS, "dynamodb:DescribeTable")
 
 
 def _string(name: str) -> dynamodb.Attribute:

@@ -20,6 +20,8 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from tenancy_infra.stacks.tables import ITEM_ACTIONS
+
 TENANT_TAG = "TenantId"
 PRINCIPAL_TENANT_ID = "${aws:PrincipalTag/" + TENANT_TAG + "}"
 TENANT_PARTITION_KEY = "TENANT#" + PRINCIPAL_TENANT_ID  # tenancy.keys: PK=TENANT#<tenantId>
@@ -29,16 +31,7 @@ MAX_SESSION_DURATION = Duration.hours(1)
 # Item access of one tenant's partition: key lookups, Query, writes and transactions (authorized
 # through Put/Update/Delete/ConditionCheckItem). No Scan (it has no leading key to condition on) and
 # no DescribeTable (not an item operation).
-TENANT_ITEM_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "dynamodb:ConditionCheckItem",
-)
+TENANT_ITEM_ACTIONS = ITEM_ACTIONS  # no DescribeTable: not an item operation
 TENANT_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 
 # The trust policy: a trusted role may assume this one only with a TenantId session tag, and with

@@ -35,3 +35,14 @@ def client_with_credentials(service: str, access_key: str, secret_key: str, sess
         aws_access_key_id=access_key, aws_secret_access_key=secret_key, aws_session_token=session_token
     )
     return session.client(service, config=_CONFIG)  # type: ignore[call-overload]
+
+
+class LazyClient:
+    """A client created on first use: a function holds the clients it may need without paying for
+    the ones a given event never touches (each costs milliseconds of cold start)."""
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(client(self._service), name)
