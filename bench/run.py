@@ -600,8 +600,8 @@ def package_sizes() -> list[dict[str, Any]]:
                     archive.write(path, path.relative_to(folder))
         return {
             "package": name,
-            "zipped_mb": round(len(buffer.getvalue()) / 1e6, 2),
-            "unzipped_mb": round(unzipped / 1e6, 2),
+            "zipped_kb": round(len(buffer.getvalue()) / 1024, 1),
+            "unzipped_kb": round(unzipped / 1024, 1),
             "share_of_250mb_limit": round(unzipped / LAMBDA_LIMIT_BYTES, 3),
         }
 
