@@ -109,13 +109,13 @@ def start_world() -> tuple[World, Any]:
 
     from moto.server import ThreadedMotoServer
 
+    from localcloud import moto_fixes
     from localcloud.cloud import ACCESS_KEY, REGION, SECRET_KEY
-    from localcloud.moto_fixes import serialize_dynamodb_writes
     from localcloud.resources import create_resources, local_settings, settings_environ
     from tests.e2e.conftest import free_port
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    serialize_dynamodb_writes()
+    moto_fixes.apply()
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

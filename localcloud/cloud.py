@@ -152,9 +152,9 @@ class LocalCloud:
 
         from moto.server import ThreadedMotoServer
 
-        from localcloud.moto_fixes import serialize_dynamodb_writes
+        from localcloud import moto_fixes
 
-        serialize_dynamodb_writes()
+        moto_fixes.apply()
 
         moto_server = ThreadedMotoServer(ip_address=opts.host, port=opts.aws_port, verbose=False)
         moto_server.start()

@@ -40,9 +40,9 @@ def cloud() -> Iterator[Cloud]:
     """A fresh moto account holding Tenancy's control and app tables, tenant bucket and event bus."""
     from moto import mock_aws
 
-    from localcloud.moto_fixes import serialize_dynamodb_writes
+    from localcloud import moto_fixes
 
-    serialize_dynamodb_writes()
+    moto_fixes.apply()
     with mock_aws():
         reset_process_caches()
         yield Cloud.create()

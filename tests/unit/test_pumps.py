@@ -137,3 +137,44 @@ def test_the_live_log_names_tenant_and_outcome() -> None:
     )
     failed = {"detail": {"status": "FAILED", "error": "denied"}}
     assert outcome_of(Invocation("f", failed, None, 1)) == "FAILED denied"
+
+
+def test_moto_queries_read_one_partition_and_keep_their_results() -> None:
+    import boto3
+    from moto import mock_aws
+
+    from localcloud import moto_fixes
+    from tenancy_infra.topology import APP_TABLE, create_table_request
+
+    moto_fixes.apply()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(**create_table_request(APP_TABLE, "t"))
+        for tenant in ("a", "ab", "b"):
+            for i in range(3):
+                client.put_item(
+                    TableName="t",
+                    Item={
+                        "PK": {"S": f"TENANT#{tenant}"},
+                        "SK": {"S": f"AGENT#{i}"},
+                        "GSI1PK": {"S": "AGENT"},
+                        "GSI1SK": {"S": f"{tenant}{i}"},
+                    },
+                )
+        rows = client.query(
+            TableName="t",
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :a)",
+            ExpressionAttributeValues={":pk": {"S": "TENANT#a"}, ":a": {"S": "AGENT#"}},
+            ScanIndexForward=False,
+            Limit=2,
+        )
+        assert [r["SK"]["S"] for r in rows["Items"]] == ["AGENT#2", "AGENT#1"]
+        assert rows["LastEvaluatedKey"] == {"PK": {"S": "TENANT#a"}, "SK": {"S": "AGENT#1"}}
+        by_index = client.query(
+            TableName="t",
+            IndexName="GSI1",
+            KeyConditionExpression="GSI1PK = :t",
+            ExpressionAttributeValues={":t": {"S": "AGENT"}},
+        )
+        assert len(by_index["Items"]) == 9  # index queries still see every partition
+        assert len(client.scan(TableName="t")["Items"]) == 9
