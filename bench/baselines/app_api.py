@@ -12,8 +12,8 @@ _tables = {}
 _clients = {}
 
 
-def lambda_handler(event, context):
-    tenant_id = event["requestContext"]["authorizer"]["tenantId"]
+def tenant_table_and_client(tenant_id):
+    """The tenant's table (from its SSM route) and a client with its credentials, both cached."""
     if tenant_id not in _tables:
         base = f"/{os.environ['APP_NAME']}/{os.environ['STAGE']}/tenants/{tenant_id}/"
         params = _ssm.get_parameters_by_path(Path=base, Recursive=True)["Parameters"]
@@ -30,16 +30,18 @@ def lambda_handler(event, context):
             aws_secret_access_key=creds["SecretAccessKey"],
             aws_session_token=creds["SessionToken"],
         )
+    return _tables[tenant_id], _clients[tenant_id]
+
+
+def lambda_handler(event, context):
+    tenant_id = event["requestContext"]["authorizer"]["tenantId"]
+    table, client = tenant_table_and_client(tenant_id)
     agent_id = event["pathParameters"]["agentId"]
-    item = (
-        _clients[tenant_id]
-        .get_item(
-            TableName=_tables[tenant_id],
-            Key={"PK": {"S": f"TENANT#{tenant_id}"}, "SK": {"S": f"AGENT#{agent_id}"}},
-            ConsistentRead=True,
-        )
-        .get("Item")
-    )
+    item = client.get_item(
+        TableName=table,
+        Key={"PK": {"S": f"TENANT#{tenant_id}"}, "SK": {"S": f"AGENT#{agent_id}"}},
+        ConsistentRead=True,
+    ).get("Item")
     if item is None:
         return {"statusCode": 404, "body": json.dumps({"error": {"code": "NOT_FOUND"}})}
     data = {k: next(iter(v.values())) for k, v in item.items() if k not in ("PK", "SK")}

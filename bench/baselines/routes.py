@@ -1,0 +1,115 @@
+"""Bare boto3 versions of the remaining API routes, for the warm-latency comparison."""
+
+import json
+import os
+import time
+import uuid
+
+import boto3
+
+from bench.baselines import app_api
+
+_dynamodb = boto3.client("dynamodb")
+
+
+def _ok(status, data):
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"data": data}),
+    }
+
+
+def _plain(item):
+    return {k: next(iter(v.values())) for k, v in item.items() if k not in ("PK", "SK")}
+
+
+def list_tenants(event, context):
+    items = _dynamodb.query(
+        TableName=os.environ["CONTROL_TABLE_NAME"],
+        IndexName="GSI1",
+        KeyConditionExpression="GSI1PK = :t",
+        ExpressionAttributeValues={":t": {"S": "TENANT"}},
+        Limit=21,
+    )["Items"][:20]
+    return _ok(200, [_plain(i) for i in items])
+
+
+def create_tenant(event, context):
+    body = json.loads(event["body"])
+    tenant_id = str(uuid.uuid4())
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    item = {
+        "PK": {"S": f"TENANT#{tenant_id}"},
+        "SK": {"S": "METADATA"},
+        "tenantId": {"S": tenant_id},
+        "name": {"S": body["name"]},
+        "slug": {"S": body["slug"]},
+        "tier": {"S": body["tier"]},
+        "provisioningStatus": {"S": "PENDING"},
+        "version": {"N": "1"},
+        "createdAt": {"S": now},
+    }
+    table = os.environ["CONTROL_TABLE_NAME"]
+    _dynamodb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}},
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": {
+                        "PK": {"S": f"SLUG#{body['slug']}"},
+                        "SK": {"S": "SLUG"},
+                        "tenantId": {"S": tenant_id},
+                    },
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+        ]
+    )
+    return _ok(201, _plain(item))
+
+
+def _tenant(event):
+    tenant_id = event["requestContext"]["authorizer"]["tenantId"]
+    table, client = app_api.tenant_table_and_client(tenant_id)  # route + credentials, cached
+    return tenant_id, table, client
+
+
+def list_agents(event, context):
+    tenant_id, table, client = _tenant(event)
+    items = client.query(
+        TableName=table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :a)",
+        ExpressionAttributeValues={":pk": {"S": f"TENANT#{tenant_id}"}, ":a": {"S": "AGENT#"}},
+        Limit=21,
+    )["Items"][:20]
+    return _ok(200, [_plain(i) for i in items])
+
+
+def create_agent(event, context):
+    tenant_id, table, client = _tenant(event)
+    body = json.loads(event["body"])
+    agent_id = str(uuid.uuid4())
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    pk = {"S": f"TENANT#{tenant_id}"}
+    item = {"PK": pk, "SK": {"S": f"AGENT#{agent_id}"}, "name": {"S": body["name"]}, "version": {"N": "1"}}
+    audit = {"PK": pk, "SK": {"S": f"AUDIT#{now}#{uuid.uuid4().hex}"}, "action": {"S": "agent.create"}}
+    client.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(PK)"}},
+            {"Put": {"TableName": table, "Item": audit, "ConditionExpression": "attribute_not_exists(PK)"}},
+        ]
+    )
+    return _ok(201, _plain(item))
+
+
+def me(event, context):
+    tenant_id, table, client = _tenant(event)
+    user_id = event["requestContext"]["authorizer"]["userId"]
+    item = client.get_item(
+        TableName=table,
+        Key={"PK": {"S": f"TENANT#{tenant_id}"}, "SK": {"S": f"USER#{user_id}"}},
+        ConsistentRead=True,
+    )["Item"]
+    return _ok(200, _plain(item))
