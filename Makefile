@@ -98,6 +98,7 @@ openapi: $(STAMP) ## write the OpenAPI documents generated from the API handlers
 
 bench: install build ## measure cold start, warm latency, AWS calls, onboarding, scale, sizes -> bench/results.json
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.readme
 
 clean:
 	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache
