@@ -26,10 +26,6 @@ def match_route(routes: Iterable[Route], method: str, path: str) -> tuple[Route,
     return None
 
 
-def path_exists(routes: Iterable[Route], path: str) -> bool:
-    return any(match_route([Route(r.method, r.path)], r.method, path) for r in routes)
-
-
 def rest_proxy_event(
     *,
     method: str,

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import boto3
@@ -139,30 +135,6 @@ class Cloud:
     def control_items(self) -> list[dict[str, Any]]:
         table = boto3.resource("dynamodb").Table(self.settings.control_table_name)
         return table.scan(ConsistentRead=True)["Items"]
-
-
-def load_handler(name: str) -> ModuleType:
-    """Import functions/<name>/handler.py afresh under a unique module name."""
-    path = ROOT / "functions" / name / "handler.py"
-    spec = importlib.util.spec_from_file_location(f"handler_{name}_{uuid.uuid4().hex}", path)
-    assert spec
-    assert spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@dataclass
-class FakeLambdaContext:
-    function_name: str = "test-function"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    remaining_seconds: float = 900.0
-    _started: float = field(default_factory=time.monotonic)
-
-    def get_remaining_time_in_millis(self) -> int:
-        return int(max(0.0, self.remaining_seconds - (time.monotonic() - self._started)) * 1000)
 
 
 def sample_event(name: str) -> dict[str, Any]:

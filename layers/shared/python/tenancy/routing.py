@@ -94,7 +94,3 @@ class Router:
         with self._lock:
             self._cache[tenant_id] = (now + self._ttl, route)
         return route
-
-    def forget(self, tenant_id: str) -> None:
-        with self._lock:
-            self._cache.pop(tenant_id, None)
