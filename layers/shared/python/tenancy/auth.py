@@ -14,8 +14,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-
 from tenancy.errors import TenancyError
 
 ALGORITHMS = ["RS256"]
@@ -81,6 +79,8 @@ class JwksCache:
         self._loaded_at = 0.0
 
     def key(self, kid: str) -> Any:
+        import jwt  # only the authorizer verifies tokens: the app API need not pay for the import
+
         expired = time.monotonic() - self._loaded_at > self._ttl
         if kid not in self._keys or expired:
             self._keys = {
@@ -110,6 +110,8 @@ class TokenVerifier:
         self._leeway = leeway_seconds
 
     def verify(self, token: str) -> dict[str, Any]:
+        import jwt
+
         try:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
