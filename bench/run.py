@@ -138,11 +138,11 @@ def start_world() -> tuple[World, Any]:
     resources = create_resources(boto3.client, local_settings("tenancy", "bench", REGION))
     env = {**base_env, **settings_environ(resources.settings)}
     os.environ.update(env)
-    from tenancy.clients import client
+    from tenancy.clients import reset as reset_clients
     from tenancy.config import get_settings
 
     get_settings.cache_clear()
-    client.cache_clear()
+    reset_clients()
     return World(endpoint, env, resources.settings), server
 
 

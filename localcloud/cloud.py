@@ -169,10 +169,11 @@ class LocalCloud:
         os.environ.update(settings_environ(self.resources.settings))
 
         from tenancy.clients import client
+        from tenancy.clients import reset as reset_clients
         from tenancy.config import get_settings
 
         get_settings.cache_clear()
-        client.cache_clear()
+        reset_clients()
         for service in AWS_SERVICES:  # the functions' clients, with the fault hook on each
             client(service).meta.events.register("before-call", self.faults.before_call)
 

@@ -14,7 +14,7 @@ from localcloud.pumps import EventPump, StreamPump, as_delivered
 from localcloud.resources import LocalResources, create_resources, local_settings, settings_environ
 from localcloud.runtime import FunctionRuntime
 from localcloud.streams import StreamReader
-from tenancy.clients import client
+from tenancy.clients import reset as reset_clients
 from tenancy.config import Settings, get_settings
 from tenancy_infra.topology import function
 
@@ -25,7 +25,7 @@ EVENTS_DIR = ROOT / "events"
 def reset_process_caches() -> None:
     """Forget cached settings and clients, as a new Lambda execution environment would."""
     get_settings.cache_clear()
-    client.cache_clear()
+    reset_clients()
 
 
 @dataclass

@@ -5,19 +5,32 @@ boto3 honours AWS_ENDPOINT_URL, which is how the local cloud points every client
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
 from botocore.config import Config
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+_LOCK = threading.Lock()  # a boto3 Session is not thread-safe; the clients it makes are
+
+
+@cache
+def _session() -> Any:
+    """One session for every client: they share its loaded service models (cold start)."""
+    import boto3
+
+    return boto3.session.Session()
+
+
+def _make(service: str, **credentials: str) -> Any:
+    with _LOCK:
+        return _session().client(service, config=_CONFIG, **credentials)
 
 
 @cache
 def client(service: str) -> Any:
-    import boto3
-
-    return boto3.session.Session().client(service, config=_CONFIG)  # type: ignore[call-overload]
+    return _make(service)
 
 
 def region() -> str:
@@ -29,12 +42,12 @@ def region() -> str:
 
 def client_with_credentials(service: str, access_key: str, secret_key: str, session_token: str) -> Any:
     """A client acting with temporary credentials (tenant-scoped sessions)."""
-    import boto3
-
-    session = boto3.session.Session(
-        aws_access_key_id=access_key, aws_secret_access_key=secret_key, aws_session_token=session_token
+    return _make(
+        service,
+        aws_access_key_id=access_key,
+        aws_secret_access_key=secret_key,
+        aws_session_token=session_token,
     )
-    return session.client(service, config=_CONFIG)  # type: ignore[call-overload]
 
 
 class LazyClient:
@@ -46,3 +59,9 @@ class LazyClient:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(client(self._service), name)
+
+
+def reset() -> None:
+    """Forget every client and the session (a new execution environment; tests and the local cloud)."""
+    client.cache_clear()
+    _session.cache_clear()
