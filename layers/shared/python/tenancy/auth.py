@@ -14,24 +14,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tenancy.errors import TenancyError
+from tenancy.errors import Forbidden, Unauthenticated
+
+__all__ = ["Forbidden", "TenantContext", "TokenVerifier", "Unauthenticated"]
 
 ALGORITHMS = ["RS256"]
 JWKS_CACHE_SECONDS = 3600.0
-
-
-class Unauthenticated(TenancyError):
-    """No valid token: 401."""
-
-    status_code = 401
-    code = "UNAUTHORIZED"
-
-
-class Forbidden(TenancyError):
-    """A valid token that may not do this: 403."""
-
-    status_code = 403
-    code = "FORBIDDEN"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,20 @@ class ValidationFailedError(TenancyError):
     code = "VALIDATION_ERROR"
 
 
+class Unauthenticated(TenancyError):
+    """No valid token: 401."""
+
+    status_code = 401
+    code = "UNAUTHORIZED"
+
+
+class Forbidden(TenancyError):
+    """A valid token that may not do this: 403."""
+
+    status_code = 403
+    code = "FORBIDDEN"
+
+
 class NotFoundError(TenancyError):
     status_code = 404
     code = "NOT_FOUND"

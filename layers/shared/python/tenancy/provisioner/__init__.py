@@ -73,26 +73,13 @@ class Provisioner:
         except StackStillInProgress:
             raise
         except Exception as error:  # every failure is reported, never dropped
-            logger.exception("provisioning failed", tenant_id=tenant_id, isolation=isolation)
-            count("ProvisioningFailed", tenant_id)
+            self._report_failure("provisioning", detail, isolation, error)
             if isolation is Isolation.SILO:
                 self._discard_failed_stack(tenant_id)
-            return TenantProvisionedDetail(
-                tenant_id=tenant_id,
-                status=ResultStatus.FAILED,
-                error=_describe(error),
-                timestamp=now_iso(),
-                operation_id=detail.operation_id,
-            )
+            return TenantProvisionedDetail(**_result(detail, ResultStatus.FAILED, error))
         logger.info("tenant provisioned", tenant_id=tenant_id, isolation=isolation)
         count("TenantResourcesProvisioned", tenant_id)
-        return TenantProvisionedDetail(
-            tenant_id=tenant_id,
-            status=ResultStatus.COMPLETED,
-            resources=resources,
-            timestamp=now_iso(),
-            operation_id=detail.operation_id,
-        )
+        return TenantProvisionedDetail(**_result(detail, ResultStatus.COMPLETED), resources=resources)
 
     def offboard(self, detail: TenantLifecycleDetail, deadline: Deadline) -> TenantDeprovisionedDetail:
         tenant_id = detail.tenant_id
@@ -110,23 +97,18 @@ class Provisioner:
         except StackStillInProgress:
             raise
         except Exception as error:
-            logger.exception("deprovisioning failed", tenant_id=tenant_id, isolation=isolation)
-            count("DeprovisioningFailed", tenant_id)
-            return TenantDeprovisionedDetail(
-                tenant_id=tenant_id,
-                status=ResultStatus.FAILED,
-                error=_describe(error),
-                timestamp=now_iso(),
-                operation_id=detail.operation_id,
-            )
+            self._report_failure("deprovisioning", detail, isolation, error)
+            return TenantDeprovisionedDetail(**_result(detail, ResultStatus.FAILED, error))
         logger.info("tenant deprovisioned", tenant_id=tenant_id, isolation=isolation)
         count("TenantResourcesDeprovisioned", tenant_id)
-        return TenantDeprovisionedDetail(
-            tenant_id=tenant_id,
-            status=ResultStatus.COMPLETED,
-            timestamp=now_iso(),
-            operation_id=detail.operation_id,
-        )
+        return TenantDeprovisionedDetail(**_result(detail, ResultStatus.COMPLETED))
+
+    @staticmethod
+    def _report_failure(
+        operation: str, detail: TenantLifecycleDetail, isolation: Isolation, error: Exception
+    ) -> None:
+        logger.exception(f"{operation} failed", tenant_id=detail.tenant_id, isolation=isolation)
+        count(f"{operation.capitalize()}Failed", detail.tenant_id)
 
     # --- users ---------------------------------------------------------------------------
 
@@ -212,6 +194,19 @@ def _empty_bucket(s3: Any, bucket: str) -> None:
         ]
         if objects:
             s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+
+
+def _result(
+    detail: TenantLifecycleDetail, status: ResultStatus, error: Exception | None = None
+) -> dict[str, Any]:
+    """The fields every result shares: tenant, status, time, the operation it answers, the error."""
+    return {
+        "tenant_id": detail.tenant_id,
+        "status": status,
+        "timestamp": now_iso(),
+        "operation_id": detail.operation_id,
+        "error": _describe(error) if error is not None else None,
+    }
 
 
 def _describe(error: Exception) -> str:
