@@ -22,6 +22,7 @@ from localcloud.pumps import EventPump, StreamPump
 from localcloud.resources import LocalResources, create_resources, local_settings, settings_environ
 from localcloud.runtime import FunctionRuntime
 from localcloud.streams import StreamReader
+from tenancy.names import resource_name
 from tenancy_infra.topology import FUNCTIONS, FunctionSpec, RuleTrigger, ScheduleTrigger, StreamTrigger
 
 REGION = "us-east-1"
@@ -113,19 +114,6 @@ class LocalCloud:
     def api_url(self) -> str:
         return f"http://{self.options.host}:{self.options.api_port}"
 
-    def environment(self) -> dict[str, str]:
-        """What a function (or a boto3 client, or the AWS CLI) needs to talk to the local cloud."""
-        assert self.resources is not None
-        return {
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
-            **settings_environ(self.resources.settings),
-        }
-
     def start(self) -> None:
         opts = self.options
         check_port(opts.host, opts.aws_port, "AWS endpoint")
@@ -192,14 +180,11 @@ class LocalCloud:
         settings = self.resources.settings
         for spec in FUNCTIONS:
             if isinstance(spec.trigger, StreamTrigger):
-                dlq = sqs.create_queue(
-                    QueueName=f"{settings.app_name}-{settings.stage}-{spec.name.replace('_', '-')}-dlq"
-                )["QueueUrl"]
-                self.resources.dead_letter_queues[spec.name] = dlq
+                dlq = self.resources.dead_letter_queues[spec.name]
                 reader = StreamReader(
                     boto3.client("dynamodb", endpoint_url=self.endpoint),
                     boto3.client("dynamodbstreams", endpoint_url=self.endpoint),
-                    settings.control_table_name,
+                    resource_name(settings.app_name, settings.stage, spec.trigger.table.suffix),
                     REGION,
                 )
                 self._loop(f"stream:{spec.name}", StreamPump(reader, runtime, spec, sqs, dlq, self.log).pump)

@@ -15,6 +15,7 @@ from tenancy_infra.topology import (
     FUNCTIONS,
     USER_POOL,
     RuleTrigger,
+    StreamTrigger,
     UserPoolSpec,
     create_table_request,
 )
@@ -86,11 +87,14 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
     )
     resources = LocalResources(settings)
     for spec in FUNCTIONS:
-        if not isinstance(spec.trigger, RuleTrigger):
+        if not isinstance(spec.trigger, RuleTrigger | StreamTrigger):
             continue
         base = resource_name(settings.app_name, settings.stage, spec.name.replace("_", "-"))
-        queue_url = sqs.create_queue(QueueName=f"{base}-events")["QueueUrl"]
         dlq_url = sqs.create_queue(QueueName=f"{base}-dlq")["QueueUrl"]
+        resources.dead_letter_queues[spec.name] = dlq_url
+        if isinstance(spec.trigger, StreamTrigger):
+            continue
+        queue_url = sqs.create_queue(QueueName=f"{base}-events")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
@@ -105,7 +109,6 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
             Rule=rule, EventBusName=settings.event_bus_name, Targets=[{"Id": spec.name, "Arn": queue_arn}]
         )
         resources.function_queues[spec.name] = queue_url
-        resources.dead_letter_queues[spec.name] = dlq_url
         resources.rule_names[spec.name] = rule
     return resources
 

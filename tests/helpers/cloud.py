@@ -43,8 +43,6 @@ class Cloud:
     def create(cls) -> Cloud:
         base = Settings.from_environ()
         settings = local_settings(base.app_name, base.stage, os.environ["AWS_DEFAULT_REGION"])
-        os.environ.update(settings_environ(settings))
-        get_settings.cache_clear()
         resources = create_resources(boto3.client, settings)
         os.environ.update(settings_environ(resources.settings))
         get_settings.cache_clear()
@@ -97,9 +95,6 @@ class Cloud:
         raise AssertionError("the system did not settle")
 
     def _dlq(self, function_name: str) -> str:
-        if function_name not in self.resources.dead_letter_queues:
-            url = boto3.client("sqs").create_queue(QueueName=f"{function_name}-dlq")["QueueUrl"]
-            self.resources.dead_letter_queues[function_name] = url
         return self.resources.dead_letter_queues[function_name]
 
     def dead_letters(self, function_name: str) -> list[dict[str, Any]]:
