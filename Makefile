@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 LAMBDA_PYTHON := 3.14
 LAYER_DIR := .build/layer
+BENCH_ENV := .build/bench
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
@@ -15,7 +16,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.jsii-cache
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install build test test-unit test-integration test-infra lint format typecheck synth deploy dev invoke token openapi bench clean
+.PHONY: help install build test test-unit test-integration test-infra lint format typecheck synth deploy dev invoke token openapi bench bench-env clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -34,9 +35,12 @@ $(NODE_STAMP): package.json
 install: $(STAMP) $(NODE_STAMP) ## create .venv and node_modules (CDK CLI)
 
 # The shared layer, built without Docker: manylinux wheels for the Lambda runtime, plus the tenancy package.
-$(LAYER_DIR)/.built: pyproject.toml $(STAMP) $(shell find layers/shared/python -name '*.py' 2>/dev/null)
+.build/layer-requirements.txt: pyproject.toml $(STAMP)
+	mkdir -p .build
+	$(BIN)/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml","rb"))["project"]["dependencies"]))' > $@
+
+$(LAYER_DIR)/.built: .build/layer-requirements.txt $(shell find layers/shared/python -name '*.py' 2>/dev/null)
 	rm -rf $(LAYER_DIR) && mkdir -p $(LAYER_DIR)/python
-	$(BIN)/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml","rb"))["project"]["dependencies"]))' > .build/layer-requirements.txt
 	$(BIN)/pip install --quiet --platform manylinux2014_x86_64 --implementation cp \
 		--python-version $(LAMBDA_PYTHON) --only-binary=:all: \
 		-r .build/layer-requirements.txt -t $(LAYER_DIR)/python
@@ -49,9 +53,21 @@ $(LAYER_DIR)/.built: pyproject.toml $(STAMP) $(shell find layers/shared/python -
 .build/silo-template.json: $(STAMP) $(wildcard cdk/tenancy_infra/stacks/*.py) cdk/tenancy_infra/topology.py
 	PYTHONPATH=layers/shared/python:cdk $(BIN)/python -m tenancy_infra.silo_template $@
 
+# What a Lambda execution environment holds, for this machine's interpreter: the runtime's boto3,
+# and the layer's dependencies. bench/cold.py runs every cold start against exactly these.
+$(BENCH_ENV)/.built: .build/layer-requirements.txt
+	rm -rf $(BENCH_ENV) && mkdir -p $(BENCH_ENV)
+	$(BIN)/python -c 'import tomllib; print("\n".join(d for d in tomllib.load(open("pyproject.toml","rb"))["project"]["optional-dependencies"]["dev"] if d.startswith("boto3")))' > $(BENCH_ENV)/runtime-requirements.txt
+	$(BIN)/pip install --quiet -r $(BENCH_ENV)/runtime-requirements.txt -t $(BENCH_ENV)/runtime
+	$(BIN)/pip install --quiet -r .build/layer-requirements.txt -t $(BENCH_ENV)/layer
+	rm -rf $(BENCH_ENV)/layer/boto3* $(BENCH_ENV)/layer/botocore* $(BENCH_ENV)/layer/s3transfer* $(BENCH_ENV)/layer/bin
+	touch $@
+
+bench-env: $(BENCH_ENV)/.built ## build .build/bench/: the Lambda runtime and layer for this machine's Python
+
 build: $(LAYER_DIR)/.built .build/silo-template.json ## build the Lambda layer and the silo template into .build/
 
-test: install build ## run unit, integration and infrastructure tests
+test: install build bench-env ## run unit, integration and infrastructure tests
 	$(BIN)/pytest tests -n 2 --dist loadfile -q
 
 test-unit: $(STAMP)
@@ -96,7 +112,7 @@ openapi: $(STAMP) ## write the OpenAPI documents generated from the API handlers
 	@mkdir -p .build/openapi
 	@PYTHONPATH=layers/shared/python:cdk:. $(BIN)/python -c 'from localcloud.runtime import FunctionRuntime; from tenancy_infra.topology import FUNCTIONS, ApiTrigger; [open(f".build/openapi/{s.name}.json", "w").write(FunctionRuntime().module(s.name).app.get_openapi_json_schema(title=s.name)) or print(f".build/openapi/{s.name}.json") for s in FUNCTIONS if isinstance(s.trigger, ApiTrigger)]'
 
-bench: install build ## measure cold start, warm latency, AWS calls, onboarding, scale, sizes -> bench/results.json
+bench: install build bench-env ## measure cold start, warm latency, AWS calls, onboarding, scale, sizes -> bench/results.json
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.readme
 

@@ -1,6 +1,11 @@
 """One cold start, in a fresh process: import the handler, serve its first event, print the time.
 
-python -m bench.cold tenancy|baseline <function> <event.json>
+python -S -m bench.cold tenancy|baseline <function> <event.json>
+
+Run with -S, the process sees what a Lambda execution environment sees and nothing of the dev
+venv: the function's code, the layer's dependencies and the runtime's boto3,
+built by `make bench-env` into .build/bench/ for this interpreter. (The baselines may import from the
+layer too: the authorizer's verifies tokens with PyJWT; the others use boto3 and the standard library.)
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+BENCH_ENV = ROOT / ".build" / "bench"
+RUNTIME = BENCH_ENV / "runtime"  # what the Lambda Python runtime ships: boto3 and botocore
+LAYER = BENCH_ENV / "layer"  # the shared layer's third-party dependencies
 
 
 class Context:
@@ -33,10 +41,11 @@ def main() -> None:
     event = json.loads(Path(event_path).read_text())
     began = time.perf_counter()
     if kind == "tenancy":
-        sys.path.insert(0, str(ROOT / "layers" / "shared" / "python"))
         path = ROOT / "functions" / function / "handler.py"
+        sys.path[1:1] = [str(path.parent), str(ROOT / "layers" / "shared" / "python")]
     else:
         path = ROOT / "bench" / "baselines" / f"{function}.py"
+    sys.path += [str(LAYER), str(RUNTIME)]  # baselines import only boto3, and PyJWT where tokens are checked
     spec = importlib.util.spec_from_file_location("handler", path)
     assert spec is not None
     assert spec.loader is not None

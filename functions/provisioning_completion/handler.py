@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tenancy.clients import client
@@ -22,11 +21,11 @@ from tenancy.store import ControlStore
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store = ControlStore(client("dynamodb"), get_settings().control_table_name)
     if event.get("detail-type") == PROVISIONED:
-        provisioned = parse(event=event, model=TenantProvisionedEvent)
+        provisioned = TenantProvisionedEvent.model_validate(event)
         bind_tenant(provisioned.detail.tenant_id)
         tenant = apply_provisioned(store, provisioned.detail)
     else:
-        deprovisioned = parse(event=event, model=TenantDeprovisionedEvent)
+        deprovisioned = TenantDeprovisionedEvent.model_validate(event)
         bind_tenant(deprovisioned.detail.tenant_id)
         tenant = apply_deprovisioned(store, deprovisioned.detail)
     return {"tenantId": event["detail"].get("tenantId"), "status": tenant.status if tenant else "UNCHANGED"}

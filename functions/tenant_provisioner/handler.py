@@ -5,7 +5,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tenancy.clients import LazyClient
@@ -41,7 +40,7 @@ def provisioner() -> Provisioner:
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    request = parse(event=event, model=TenantLifecycleEvent)
+    request = TenantLifecycleEvent.model_validate(event)
     bind_tenant(request.detail.tenant_id)
     settings = get_settings()
     deadline = Deadline(

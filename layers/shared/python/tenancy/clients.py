@@ -1,6 +1,8 @@
 """AWS clients, created once per process on first use (never at import time).
 
-boto3 honours AWS_ENDPOINT_URL, which is how the local cloud points every client at its server.
+Clients come from botocore directly: boto3 adds resources and S3 transfers, which Tenancy does not
+use, and importing it (with s3transfer) costs tens of milliseconds of every cold start.
+botocore honours AWS_ENDPOINT_URL, which is how the local cloud points every client at its server.
 """
 
 from __future__ import annotations
@@ -12,20 +14,20 @@ from typing import Any
 from botocore.config import Config
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
-_LOCK = threading.Lock()  # a boto3 Session is not thread-safe; the clients it makes are
+_LOCK = threading.Lock()  # a botocore Session is not thread-safe; the clients it makes are
 
 
 @cache
 def _session() -> Any:
     """One session for every client: they share its loaded service models (cold start)."""
-    import boto3
+    from botocore.session import Session
 
-    return boto3.session.Session()
+    return Session()
 
 
 def _make(service: str, **credentials: str) -> Any:
     with _LOCK:
-        return _session().client(service, config=_CONFIG, **credentials)
+        return _session().create_client(service, region_name=region(), config=_CONFIG, **credentials)
 
 
 @cache

@@ -1,27 +1,93 @@
-"""Conversions between DynamoDB's typed attribute values and plain Python values."""
+"""Conversions between DynamoDB's typed attribute values and plain Python values.
+
+The same mapping as boto3's TypeSerializer/TypeDeserializer (numbers as Decimal in DynamoDB's
+38-digit context, floats refused, sets as SS/NS/BS), without importing boto3: the functions use
+botocore directly, and boto3 with s3transfer costs tens of milliseconds of cold start.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
 from typing import Any
-
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from tenancy.cursors import decode_cursor, encode_cursor
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+# DynamoDB numbers: 38 digits of precision, exponent -130..125; anything lossy is an error.
+NUMBER_CONTEXT = Context(Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow])
 
 
-def to_item(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items() if value is not None}
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """An item from plain values; None-valued attributes are left out."""
+    return {name: to_value(value) for name, value in values.items() if value is not None}
 
 
-def from_item(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: from_value(value) for name, value in item.items()}
 
 
 def to_value(value: Any) -> dict[str, Any]:
-    return dict(_serializer.serialize(value))
+    """One attribute value: {"S": ...}, {"N": ...}, {"M": {...}} and so on."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": _number(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bytes | bytearray):
+        return {"B": bytes(value)}
+    if isinstance(value, Mapping):
+        return {"M": {str(name): to_value(member) for name, member in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [to_value(member) for member in value]}
+    if isinstance(value, set | frozenset):
+        return _set(value)
+    if isinstance(value, float):
+        raise TypeError("Float types are not supported. Use Decimal types instead.")
+    raise TypeError(f"Unsupported type {type(value).__name__!r} for value {value!r}")
+
+
+def from_value(value: Mapping[str, Any]) -> Any:
+    (kind, raw), *rest = value.items()
+    if rest:
+        raise TypeError(f"an attribute value has exactly one type, got {sorted(value)}")
+    if kind == "S" or kind == "B":
+        return raw
+    if kind == "N":
+        return NUMBER_CONTEXT.create_decimal(raw)
+    if kind == "BOOL":
+        return raw
+    if kind == "NULL":
+        return None
+    if kind == "M":
+        return {name: from_value(member) for name, member in raw.items()}
+    if kind == "L":
+        return [from_value(member) for member in raw]
+    if kind == "SS" or kind == "BS":
+        return set(raw)
+    if kind == "NS":
+        return {NUMBER_CONTEXT.create_decimal(member) for member in raw}
+    raise TypeError(f"Dynamodb type {kind} is not supported")
+
+
+def _number(value: int | Decimal) -> str:
+    number = str(NUMBER_CONTEXT.create_decimal(value))
+    if number in ("Infinity", "-Infinity", "NaN", "sNaN"):
+        raise TypeError("Infinity and NaN not supported")
+    return number
+
+
+def _set(values: set[Any] | frozenset[Any]) -> dict[str, Any]:
+    members = list(values)
+    if members and all(isinstance(m, str) for m in members):
+        return {"SS": members}
+    if members and all(isinstance(m, int | Decimal) and not isinstance(m, bool) for m in members):
+        return {"NS": [_number(m) for m in members]}
+    if members and all(isinstance(m, bytes | bytearray) for m in members):
+        return {"BS": [bytes(m) for m in members]}
+    raise TypeError(f"a set must be non-empty and of one type (str, number or bytes), got {values!r}")
 
 
 def is_condition_failure(error: Exception) -> bool:
