@@ -30,6 +30,15 @@ def section(results: dict[str, Any]) -> str:
             for r in results["cold_start"]
         ]
         lines.append("")
+        floor = results.get("cold_start_floor")
+        if floor:
+            lines += [
+                f"Stack floor, measured beside them: the {floor['function']} baseline plus only pydantic (one "
+                f"model validated) and Powertools' Logger and Metrics decorators takes {floor['floor_ms']} ms, "
+                f"{floor['ratio']}x its baseline, before any of Tenancy's code; Tenancy's {floor['function']} "
+                f"is {floor['tenancy_over_floor']}x that floor.",
+                "",
+            ]
     if "warm_latency" in results:
         lines += [
             f"Warm latency per route ({results['warm_latency'][0]['requests']} in-process requests each; budget p50 ≤ 1.5x) "

@@ -38,7 +38,7 @@ LAMBDA_LIMIT_BYTES = 250 * 1024 * 1024
 
 @dataclass
 class Counts:
-    cold_runs: int = 10
+    cold_runs: int = 15
     warm_requests: int = 500
     onboarding_tenants: int = 100
     throughput_tenants: int = 100
@@ -322,43 +322,55 @@ def cold_events(world: World) -> dict[str, Callable[[], dict[str, Any]]]:
     }
 
 
-def cold_start(world: World, counts: Counts) -> list[dict[str, Any]]:
+FLOOR_OF = (
+    "tenant_api"  # the function whose baseline the stack floor (bench/baselines/stack_floor.py) extends
+)
+
+
+def cold_start(world: World, counts: Counts) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Per function, the median cold start of Tenancy's handler and of its baseline, measured in
+    alternating order; for FLOOR_OF also the stack floor. Returns the rows and the floor."""
     from bench.cold import LAYER, RUNTIME
 
     if not (LAYER.is_dir() and RUNTIME.is_dir()):
         raise RuntimeError(f"{LAYER} and {RUNTIME} are missing: run `make bench-env` first")
     rows = []
+    floor: dict[str, Any] = {}
     builders = cold_events(world)
     env = {**os.environ, **world.environment, "JWKS_URL": world.settings.jwks_url}
     with tempfile.TemporaryDirectory() as scratch:
 
-        def cold(kind: str, function: str, event: dict[str, Any]) -> dict[str, Any]:
-            path = Path(scratch) / f"{function}-{kind}.json"
+        def cold(kind: str, handler: str, event: dict[str, Any], service: str) -> dict[str, Any]:
+            path = Path(scratch) / f"{handler}-{kind}.json"
             path.write_text(json.dumps(event))
             # -S -E: no site-packages and no PYTHON* variables, as in a Lambda execution environment.
             completed = subprocess.run(  # noqa: S603 (our own interpreter and script)
-                [sys.executable, "-S", "-E", "-m", "bench.cold", kind, function, str(path)],
+                [sys.executable, "-S", "-E", "-m", "bench.cold", kind, handler, str(path)],
                 cwd=ROOT,
-                env={**env, "POWERTOOLS_SERVICE_NAME": function},
+                env={**env, "POWERTOOLS_SERVICE_NAME": service},
                 capture_output=True,
                 text=True,
                 timeout=120,
                 check=False,
             )
             if completed.returncode != 0:
-                raise RuntimeError(f"cold start of {kind} {function} failed:\n{completed.stderr[-2000:]}")
+                raise RuntimeError(f"cold start of {kind} {handler} failed:\n{completed.stderr[-2000:]}")
             return json.loads(completed.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
         for function, build in builders.items():
-            for kind in ("tenancy", "baseline"):  # unmeasured: bytecode caches and the page cache
-                cold(kind, function, build())
-            times: dict[str, list[float]] = {"tenancy": [], "baseline": []}
+            variants = {"tenancy": ("tenancy", function), "baseline": ("baseline", function)}
+            if function == FLOOR_OF:
+                variants["floor"] = ("baseline", "stack_floor")
+            for kind, handler in variants.values():  # unmeasured: bytecode caches and the page cache
+                cold(kind, handler, build(), function)
+            times: dict[str, list[float]] = {name: [] for name in variants}
             failures = 0
             for run in range(counts.cold_runs):
-                for kind in ("tenancy", "baseline") if run % 2 == 0 else ("baseline", "tenancy"):
-                    result = cold(kind, function, build())
+                order = list(variants)[run % len(variants) :] + list(variants)[: run % len(variants)]
+                for name in order:
+                    result = cold(*variants[name], build(), function)
                     failures += not result["ok"]
-                    times[kind].append(result["total_ms"])
+                    times[name].append(result["total_ms"])
             tenancy, baseline = median(times["tenancy"]), median(times["baseline"])
             rows.append(
                 {
@@ -371,7 +383,16 @@ def cold_start(world: World, counts: Counts) -> list[dict[str, Any]]:
                     "failed_first_events": failures,
                 }
             )
-    return rows
+            if "floor" in times:
+                floor = {
+                    "function": function,
+                    "floor_ms": round(median(times["floor"]), 1),
+                    "baseline_ms": round(baseline, 1),
+                    "ratio": round(median(times["floor"]) / baseline, 2),
+                    "tenancy_over_floor": round(tenancy / median(times["floor"]), 2),
+                    "runs": counts.cold_runs,
+                }
+    return rows, floor
 
 
 # --- 2. warm latency and AWS calls per route -------------------------------------------------
@@ -693,11 +714,15 @@ def main(argv: list[str] | None = None) -> int:
             results["package_size"] = package_sizes()
             print(table("Package size (Lambda limit 250 MB unzipped)", results["package_size"]), flush=True)
         if "cold" in args.only:
-            results["cold_start"] = cold_start(world, counts)
+            results["cold_start"], results["cold_start_floor"] = cold_start(world, counts)
             print(
                 table(
                     "Cold start: import + first event, median ms (budget ≤ 1.3x baseline)",
                     results["cold_start"],
+                ),
+                table(
+                    "Stack floor: the baseline + pydantic (one model) + Powertools Logger/Metrics",
+                    [results["cold_start_floor"]],
                 ),
                 flush=True,
             )

@@ -36,6 +36,12 @@ def test_the_benchmark_runs_and_writes_every_section(tmp_path: Path) -> None:
         "reconciler",
     }
     assert all(row["failed_first_events"] == 0 for row in results["cold_start"])
+    floor = results["cold_start_floor"]
+    assert floor["function"] == "tenant_api"
+    assert floor["floor_ms"] > 0
+    assert floor["baseline_ms"] == next(
+        r["baseline_ms"] for r in results["cold_start"] if r["function"] == "tenant_api"
+    )
     assert results["package_size"][0]["runtime_provided_packages_bundled"] == []
     assert results["onboarding"]["tenants"] == 2
 
