@@ -25,6 +25,21 @@ RUNTIME = BENCH_ENV / "runtime"  # what the Lambda Python runtime ships: boto3 a
 LAYER = BENCH_ENV / "layer"  # the shared layer's third-party dependencies
 
 
+def runtime_interpreter(version: str) -> str | None:
+    """The Lambda runtime's Python on this machine (PATH, then pyenv), as the Makefile finds it."""
+    import glob
+    import os
+    import shutil
+    import subprocess
+
+    candidates = [shutil.which(f"python{version}")]
+    candidates += sorted(glob.glob(os.path.expanduser(f"~/.pyenv/versions/{version}.*/bin/python{version}")))
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", ""], capture_output=True, check=False).returncode == 0:  # noqa: S603
+            return candidate
+    return None
+
+
 class Context:
     function_name = "bench"
     memory_limit_in_mb = 512

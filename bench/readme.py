@@ -69,6 +69,14 @@ def section(results: dict[str, Any]) -> str:
             f"{o['tenants_per_second']} tenants/s with {o['concurrent_clients']} concurrent clients.",
             "",
         ]
+    if results.get("layer_bytecode", {}).get("runs"):
+        b = results["layer_bytecode"]
+        lines += [
+            f"Layer bytecode: on the runtime's Python ({b['interpreter']}, bytecode never written, as on Lambda), "
+            f"{b['handler']}'s handler imports in {b['import_with_bytecode_ms']} ms with the bytecode the layer ships "
+            f"and in {b['import_source_only_ms']} ms from source alone: {b['saved_ms']} ms saved on every cold start.",
+            "",
+        ]
     if "package_size" in results:
         layer, *functions = results["package_size"]
         largest = max(functions, key=lambda r: r["unzipped_kb"])

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -638,12 +639,15 @@ def scale(world: World, counts: Counts) -> dict[str, Any]:
 
 
 def package_sizes() -> list[dict[str, Any]]:
-    def measure(name: str, folder: Path) -> dict[str, Any]:
+    """What each asset ships, as the CDK app zips it: the layer with its bytecode, the functions
+    without __pycache__."""
+
+    def measure(name: str, folder: Path, bytecode: bool = False) -> dict[str, Any]:
         unzipped = 0
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
+                if path.is_file() and path.name != ".built" and (bytecode or "__pycache__" not in path.parts):
                     unzipped += path.stat().st_size
                     archive.write(path, path.relative_to(folder))
         return {
@@ -656,7 +660,7 @@ def package_sizes() -> list[dict[str, Any]]:
     layer = ROOT / ".build" / "layer"
     if not layer.exists():
         raise RuntimeError("no .build/layer: run `make build` first")
-    rows = [measure("layer (shared)", layer)]
+    rows = [measure("layer (shared)", layer, bytecode=True)]
     bundled = sorted(
         p.name for p in (layer / "python").iterdir() if p.name.lower().startswith(("boto3", "botocore"))
     )
@@ -665,6 +669,62 @@ def package_sizes() -> list[dict[str, Any]]:
 
     rows += [measure(f"function {spec.name}", ROOT / "functions" / spec.name) for spec in FUNCTIONS]
     return rows
+
+
+def layer_bytecode(counts: Counts) -> dict[str, Any]:
+    """The built layer imported by the runtime's interpreter as on Lambda (bytecode never written):
+    tenant_api's handler with the layer's shipped bytecode, and with a copy stripped of it."""
+    from bench.cold import RUNTIME, runtime_interpreter
+    from tenancy_infra.topology import LAMBDA_PYTHON
+
+    interpreter = runtime_interpreter(LAMBDA_PYTHON)
+    if interpreter is None:
+        return {"interpreter": f"python{LAMBDA_PYTHON} not found", "runs": 0}
+    layer = ROOT / ".build" / "layer" / "python"
+    handler = ROOT / "functions" / "tenant_api" / "handler.py"
+    script = (
+        "import importlib.util, sys, time; began = time.perf_counter(); "
+        "sys.path[:0] = [sys.argv[1], sys.argv[2]]; "
+        "spec = importlib.util.spec_from_file_location('handler', sys.argv[3]); "
+        "spec.loader.exec_module(importlib.util.module_from_spec(spec)); "
+        "print((time.perf_counter() - began) * 1000)"
+    )
+    times: dict[str, list[float]] = {"bytecode": [], "source": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        source_only = Path(scratch) / "python"
+        shutil.copytree(layer, source_only, ignore=shutil.ignore_patterns("__pycache__"))
+        folders = {"bytecode": layer, "source": source_only}
+        for run in range(counts.cold_runs + 1):
+            for kind in ("bytecode", "source") if run % 2 == 0 else ("source", "bytecode"):
+                completed = subprocess.run(  # noqa: S603 (the runtime's interpreter, our script)
+                    [
+                        interpreter,
+                        "-S",
+                        "-E",
+                        "-B",
+                        "-c",
+                        script,
+                        str(folders[kind]),
+                        str(RUNTIME),
+                        str(handler),
+                    ],
+                    env={"PATH": os.environ.get("PATH", ""), "POWERTOOLS_SERVICE_NAME": "tenant_api"},
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                    check=True,
+                )
+                if run:  # the first round only warms the page cache
+                    times[kind].append(float(completed.stdout.strip().splitlines()[-1]))
+    with_bytecode, source = median(times["bytecode"]), median(times["source"])
+    return {
+        "interpreter": f"python{LAMBDA_PYTHON}",
+        "handler": "tenant_api",
+        "import_with_bytecode_ms": round(with_bytecode, 1),
+        "import_source_only_ms": round(source, 1),
+        "saved_ms": round(source - with_bytecode, 1),
+        "runs": counts.cold_runs,
+    }
 
 
 # --- report ----------------------------------------------------------------------------------
@@ -692,7 +752,9 @@ def main(argv: list[str] | None = None) -> int:
         "--smoke", action="store_true", help="tiny counts: checks the benchmark runs, measures nothing"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
-    parser.add_argument("--only", nargs="*", default=["cold", "warm", "onboarding", "scale", "size"])
+    parser.add_argument(
+        "--only", nargs="*", default=["cold", "warm", "onboarding", "scale", "size", "bytecode"]
+    )
     args = parser.parse_args(argv)
     counts = Counts.smoke() if args.smoke else Counts()
 
@@ -713,6 +775,15 @@ def main(argv: list[str] | None = None) -> int:
         if "size" in args.only:
             results["package_size"] = package_sizes()
             print(table("Package size (Lambda limit 250 MB unzipped)", results["package_size"]), flush=True)
+        if "bytecode" in args.only:
+            results["layer_bytecode"] = layer_bytecode(counts)
+            print(
+                table(
+                    "Layer bytecode: the handler's import on the runtime's Python",
+                    [results["layer_bytecode"]],
+                ),
+                flush=True,
+            )
         if "cold" in args.only:
             results["cold_start"], results["cold_start_floor"] = cold_start(world, counts)
             print(

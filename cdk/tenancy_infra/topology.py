@@ -19,9 +19,11 @@ from tenancy.names import (
     event_source,
 )
 
-# The Lambda runtime: the newest Python runtime the pinned aws-cdk-lib offers. The layer is built
-# for the same version (Makefile LAMBDA_PYTHON); a test keeps the two equal.
-LAMBDA_PYTHON = "3.14"
+# The Lambda runtime. The layer is built for the same version (Makefile LAMBDA_PYTHON; a test keeps
+# the two equal) and shipped as bytecode compiled by that version's interpreter, because Lambda
+# cannot write bytecode next to a layer and would compile it on every cold start. 3.13 is the newest
+# runtime whose interpreter this toolchain has (pyenv); move both to 3.14 where python3.14 exists.
+LAMBDA_PYTHON = "3.13"
 
 # --- tables -------------------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ def test_one_function_per_spec(synthesized: Synthesized) -> None:
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
 def test_function_runtime_code_and_limits(synthesized: Synthesized, spec: FunctionSpec) -> None:
     properties = function_resource(synthesized, spec)["Properties"]
-    assert properties["Runtime"] == f"python{LAMBDA_PYTHON}" == "python3.14"
+    assert properties["Runtime"] == f"python{LAMBDA_PYTHON}" == "python3.13"
     assert properties["Handler"] == spec.handler == "handler.lambda_handler"
     assert properties["Timeout"] == spec.timeout_seconds
     assert properties["MemorySize"] == spec.memory_mb

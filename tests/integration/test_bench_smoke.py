@@ -25,7 +25,15 @@ def test_the_benchmark_runs_and_writes_every_section(tmp_path: Path) -> None:
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
     results = json.loads(out.read_text())
-    assert {"machine", "package_size", "cold_start", "warm_latency", "scale", "onboarding"} <= set(results)
+    assert {
+        "machine",
+        "package_size",
+        "layer_bytecode",
+        "cold_start",
+        "warm_latency",
+        "scale",
+        "onboarding",
+    } <= set(results)
     assert {row["function"] for row in results["cold_start"]} == {
         "tenant_api",
         "provisioning",
@@ -43,6 +51,10 @@ def test_the_benchmark_runs_and_writes_every_section(tmp_path: Path) -> None:
         r["baseline_ms"] for r in results["cold_start"] if r["function"] == "tenant_api"
     )
     assert results["package_size"][0]["runtime_provided_packages_bundled"] == []
+    bytecode = results["layer_bytecode"]
+    if bytecode["runs"]:  # where the runtime's interpreter exists (as `make build` needs it)
+        assert bytecode["import_with_bytecode_ms"] > 0
+        assert bytecode["import_source_only_ms"] > 0
     assert results["onboarding"]["tenants"] == 2
 
 

@@ -100,7 +100,7 @@ def stack_name(app_name: str, stage: str) -> str:
 
 
 def lambda_runtime() -> lambda_.Runtime:
-    """topology.LAMBDA_PYTHON as a Runtime constant of the pinned aws-cdk-lib (e.g. PYTHON_3_14)."""
+    """topology.LAMBDA_PYTHON as a Runtime constant of the pinned aws-cdk-lib (e.g. PYTHON_3_13)."""
     attribute = "PYTHON_" + LAMBDA_PYTHON.replace(".", "_")
     runtime = getattr(lambda_.Runtime, attribute, None)
     if not isinstance(runtime, lambda_.Runtime):
@@ -335,6 +335,15 @@ class TenancyStack(cdk.Stack):
             environment=environment,
         )
         self.functions[spec.name] = function
+        acknowledge(
+            _cfn(function),
+            "AwsSolutions-L1",
+            f"python{LAMBDA_PYTHON} rather than the newest runtime: the layer ships bytecode compiled by "
+            "the runtime's own interpreter, which the build needs (Lambda cannot write bytecode to /opt, "
+            "so without it every cold start compiles the layer again, about 300 ms), and this "
+            "toolchain has python3.13. It is a supported runtime; move topology.LAMBDA_PYTHON and the "
+            "Makefile together where the newer interpreter is available.",
+        )
         star_reason = (
             "xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) do not support "
             "resource-level permissions"
