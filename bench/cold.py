@@ -1,11 +1,13 @@
 """One cold start, in a fresh process: import the handler, serve its first event, print the time.
 
-python -S -m bench.cold tenancy|baseline <function> <event.json>
+python -S -E -m bench.cold tenancy|baseline <function> <event.json> <layer path>
 
-Run with -S, the process sees what a Lambda execution environment sees and nothing of the dev
-venv: the function's code, the layer's dependencies and the runtime's boto3,
-built by `make bench-env` into .build/bench/ for this interpreter. (The baselines may import from the
-layer too: the authorizer's verifies tokens with PyJWT; the others use boto3 and the standard library.)
+Run with -S -E, the process sees what a Lambda execution environment sees and nothing of the dev
+venv: the function's code, the layer and the runtime's boto3. `cold_environment()` picks them: the
+runtime's own Python with the layer `make build` ships (bytecode included) where that interpreter
+exists, else this interpreter with the layer's dependencies built for it by `make bench-env`.
+The baselines see the same path (the authorizer's verifies tokens with PyJWT; the others import
+only boto3 and the standard library).
 """
 
 from __future__ import annotations
@@ -22,7 +24,25 @@ from pathlib import Path  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ENV = ROOT / ".build" / "bench"
 RUNTIME = BENCH_ENV / "runtime"  # what the Lambda Python runtime ships: boto3 and botocore
-LAYER = BENCH_ENV / "layer"  # the shared layer's third-party dependencies
+LAYER = BENCH_ENV / "layer"  # the shared layer's third-party dependencies, for this interpreter
+BUILT_LAYER = ROOT / ".build" / "layer" / "python"  # what `make build` ships, for the runtime's Python
+
+
+def cold_environment() -> tuple[str, str, str]:
+    """(interpreter, layer path, description) for the cold starts."""
+    from tenancy_infra.topology import LAMBDA_PYTHON  # the runner has cdk/ on its path
+
+    interpreter = runtime_interpreter(LAMBDA_PYTHON)
+    if interpreter is not None and BUILT_LAYER.is_dir():
+        return interpreter, str(BUILT_LAYER), f"python{LAMBDA_PYTHON} (the runtime's) with the built layer"
+    if not (LAYER.is_dir() and RUNTIME.is_dir()):
+        raise RuntimeError(f"{LAYER} and {RUNTIME} are missing: run `make bench-env` first")
+    source = ROOT / "layers" / "shared" / "python"
+    return (
+        sys.executable,
+        f"{source}:{LAYER}",
+        f"python{sys.version_info.major}.{sys.version_info.minor} with the layer's dependencies",
+    )
 
 
 def runtime_interpreter(version: str) -> str | None:
@@ -52,15 +72,15 @@ class Context:
 
 
 def main() -> None:
-    kind, function, event_path = sys.argv[1:4]
+    kind, function, event_path, layer = sys.argv[1:5]
     event = json.loads(Path(event_path).read_text())
     began = time.perf_counter()
     if kind == "tenancy":
         path = ROOT / "functions" / function / "handler.py"
-        sys.path[1:1] = [str(path.parent), str(ROOT / "layers" / "shared" / "python")]
+        sys.path.insert(1, str(path.parent))
     else:
         path = ROOT / "bench" / "baselines" / f"{function}.py"
-    sys.path += [str(LAYER), str(RUNTIME)]  # baselines import only boto3, and PyJWT where tokens are checked
+    sys.path += [*layer.split(":"), str(RUNTIME)]
     spec = importlib.util.spec_from_file_location("handler", path)
     assert spec is not None
     assert spec.loader is not None

@@ -331,10 +331,9 @@ FLOOR_OF = (
 def cold_start(world: World, counts: Counts) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Per function, the median cold start of Tenancy's handler and of its baseline, measured in
     alternating order; for FLOOR_OF also the stack floor. Returns the rows and the floor."""
-    from bench.cold import LAYER, RUNTIME
+    from bench.cold import cold_environment
 
-    if not (LAYER.is_dir() and RUNTIME.is_dir()):
-        raise RuntimeError(f"{LAYER} and {RUNTIME} are missing: run `make bench-env` first")
+    interpreter, layer, _ = cold_environment()
     rows = []
     floor: dict[str, Any] = {}
     builders = cold_events(world)
@@ -346,7 +345,7 @@ def cold_start(world: World, counts: Counts) -> tuple[list[dict[str, Any]], dict
             path.write_text(json.dumps(event))
             # -S -E: no site-packages and no PYTHON* variables, as in a Lambda execution environment.
             completed = subprocess.run(  # noqa: S603 (our own interpreter and script)
-                [sys.executable, "-S", "-E", "-m", "bench.cold", kind, handler, str(path)],
+                [interpreter, "-S", "-E", "-m", "bench.cold", kind, handler, str(path), layer],
                 cwd=ROOT,
                 env={**env, "POWERTOOLS_SERVICE_NAME": service},
                 capture_output=True,
@@ -785,6 +784,9 @@ def main(argv: list[str] | None = None) -> int:
                 flush=True,
             )
         if "cold" in args.only:
+            from bench.cold import cold_environment
+
+            results["cold_start_python"] = cold_environment()[2]
             results["cold_start"], results["cold_start_floor"] = cold_start(world, counts)
             print(
                 table(
