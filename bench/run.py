@@ -323,9 +323,11 @@ def cold_events(world: World) -> dict[str, Callable[[], dict[str, Any]]]:
     }
 
 
-FLOOR_OF = (
-    "tenant_api"  # the function whose baseline the stack floor (bench/baselines/stack_floor.py) extends
-)
+# The function whose baseline the stack floor (bench/baselines/stack_floor.py) extends.
+FLOOR_OF = "tenant_api"
+# What every Lambda execution environment has and the local server cannot give: the runtime API's
+# address (nothing calls it here; tenancy.coldstart reads it to know it runs in one).
+EXECUTION_ENVIRONMENT = {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}
 
 
 def cold_start(world: World, counts: Counts) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -347,7 +349,7 @@ def cold_start(world: World, counts: Counts) -> tuple[list[dict[str, Any]], dict
             completed = subprocess.run(  # noqa: S603 (our own interpreter and script)
                 [interpreter, "-S", "-E", "-m", "bench.cold", kind, handler, str(path), layer],
                 cwd=ROOT,
-                env={**env, "POWERTOOLS_SERVICE_NAME": service},
+                env={**env, "POWERTOOLS_SERVICE_NAME": service, **EXECUTION_ENVIRONMENT},
                 capture_output=True,
                 text=True,
                 timeout=120,

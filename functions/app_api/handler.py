@@ -6,6 +6,8 @@ through a store bound to that tenant, with credentials scoped to it by IAM (Lead
 
 from __future__ import annotations
 
+from tenancy.coldstart import collector_resumes_after_first_event
+
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -205,6 +207,7 @@ def get_audit(
     return api.page(items, limit=limit, next_cursor=next_cursor)
 
 
+@collector_resumes_after_first_event
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)

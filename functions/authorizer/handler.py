@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tenancy.coldstart import collector_resumes_after_first_event
+
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +25,7 @@ def verifier() -> TokenVerifier:
     return TokenVerifier(issuer, settings.user_pool_client_id, keys)
 
 
+@collector_resumes_after_first_event
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)

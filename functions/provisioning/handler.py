@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tenancy.coldstart import collector_resumes_after_first_event
+
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -30,6 +32,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     )
 
 
+@collector_resumes_after_first_event
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)

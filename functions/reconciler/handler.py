@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tenancy.coldstart import collector_resumes_after_first_event
+
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +17,7 @@ from tenancy.reconciler import reconcile
 from tenancy.store import ControlStore
 
 
+@collector_resumes_after_first_event
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tenancy.coldstart import collector_resumes_after_first_event
+
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -76,6 +78,7 @@ def retry_tenant(tenantId: TenantId) -> Response[str]:
     return api.ok(_view(tenants.retry(_store(), _tenant_id(tenantId))), status=202)
 
 
+@collector_resumes_after_first_event
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tenancy.coldstart import collector_resumes_after_first_event
+
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +38,7 @@ def provisioner() -> Provisioner:
     )
 
 
+@collector_resumes_after_first_event
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler(capture_response=False)

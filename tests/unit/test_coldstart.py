@@ -1,0 +1,79 @@
+"""tenancy.coldstart: the garbage collector pauses from the handler's first import to the end of its
+first invocation, in an execution environment only. Each case runs in a fresh interpreter, since
+the collector is process-wide."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+LAYER = Path(__file__).resolve().parents[2] / "layers" / "shared" / "python"
+
+SCRIPT = """
+import gc, json, sys
+sys.path.insert(0, sys.argv[1])
+from tenancy.coldstart import collector_resumes_after_first_event
+states = {"after_import": gc.isenabled()}
+
+@collector_resumes_after_first_event
+def handler(event, context):
+    states.setdefault("during_first", gc.isenabled())
+    if event == "raise":
+        raise RuntimeError("the first event failed")
+    return {"echo": event}
+
+try:
+    states["first_result"] = handler(sys.argv[2], None)
+except RuntimeError as error:
+    states["first_error"] = str(error)
+states["after_first"] = gc.isenabled()
+states["frozen"] = gc.get_freeze_count()
+states["second_result"] = handler("again", None)
+states["after_second"] = gc.isenabled()
+print(json.dumps(states))
+"""
+
+
+def run(first_event: str, *, in_lambda: bool) -> dict[str, object]:
+    env = {"PATH": "/usr/bin:/bin"}
+    if in_lambda:
+        env["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:9001"
+    completed = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(LAYER), first_event],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(completed.stdout)  # type: ignore[no-any-return]
+
+
+def test_in_an_execution_environment_the_collector_pauses_until_the_first_event_is_handled() -> None:
+    states = run("hello", in_lambda=True)
+    assert states["after_import"] is False
+    assert states["during_first"] is False
+    assert states["first_result"] == {"echo": "hello"}
+    assert states["after_first"] is True
+    assert states["frozen"] > 1000  # what the init built is out of the collector's sight
+    assert states["second_result"] == {"echo": "again"}
+    assert states["after_second"] is True
+
+
+def test_a_failing_first_event_still_resumes_the_collector() -> None:
+    states = run("raise", in_lambda=True)
+    assert states["first_error"] == "the first event failed"
+    assert states["after_first"] is True
+
+
+@pytest.mark.parametrize("first_event", ["hello", "raise"])
+def test_outside_an_execution_environment_the_collector_is_never_touched(first_event: str) -> None:
+    states = run(first_event, in_lambda=False)
+    assert states["after_import"] is True
+    assert states["during_first"] is True
+    assert states["after_first"] is True
+    assert states["frozen"] == 0
