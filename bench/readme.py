@@ -20,7 +20,9 @@ def section(results: dict[str, Any]) -> str:
     if "cold_start" in results:
         lines += [
             "Cold start (a fresh process imports the handler and serves its first sample event; median of "
-            f"{results['cold_start'][0]['runs']} runs; budget ≤ 1.3x the baseline):",
+            f"{results['cold_start'][0]['runs']} runs"
+            + (f"; {results['cold_start_python']}" if results.get("cold_start_python") else "")
+            + "; budget ≤ 1.3x the baseline):",
             "",
             "| function | Tenancy ms | baseline ms | ratio |",
             "|---|---|---|---|",
