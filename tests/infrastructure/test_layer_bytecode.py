@@ -45,7 +45,7 @@ def test_every_module_in_the_layer_has_unchecked_hash_bytecode_for_the_runtime()
 
 def test_the_runtime_imports_every_handler_without_compiling_the_layer() -> None:
     """Under the runtime's interpreter, with writing bytecode off (as on Lambda), importing every
-    handler compiles only the handler files themselves: all of the layer comes from bytecode."""
+    handler compiles nothing of the layer: all of it comes from the shipped bytecode."""
     handlers = {spec.name: str(ROOT / "functions" / spec.name / "handler.py") for spec in FUNCTIONS}
     script = f"""
 import importlib._bootstrap_external as external, importlib.util, json, sys
@@ -77,6 +77,6 @@ print(json.dumps(compiled))
     assert completed.returncode == 0, completed.stderr[-3000:]
     compiled = json.loads(completed.stdout.strip().splitlines()[-1])
     assert [path for path in compiled if path.startswith(str(LAYER))] == []
-    # Besides the runtime's own boto3 (here built for this machine's Python), only the handlers.
+    # Besides the runtime's own boto3, at most the handlers (unless bytecode of them is lying around).
     ours = {path for path in compiled if not path.startswith(str(RUNTIME_BOTO3))}
-    assert ours == set(handlers.values())
+    assert ours <= set(handlers.values())
