@@ -62,8 +62,9 @@ $(LAYER_DIR)/.built: .build/layer-requirements.txt $(shell find layers/shared/py
 .build/silo-template.json: $(STAMP) $(wildcard cdk/tenancy_infra/stacks/*.py) cdk/tenancy_infra/topology.py
 	PYTHONPATH=layers/shared/python:cdk $(BIN)/python -m tenancy_infra.silo_template $@
 
-# What a Lambda execution environment holds, for this machine's interpreter: the runtime's boto3,
-# and the layer's dependencies. bench/cold.py runs every cold start against exactly these.
+# For the cold-start bench (bench/cold.py): the runtime's boto3, as a Lambda execution environment
+# holds it, and the layer's dependencies for this machine's Python, used where the runtime's own
+# interpreter is missing (with it, the bench imports the built layer itself).
 $(BENCH_ENV)/.built: .build/layer-requirements.txt
 	rm -rf $(BENCH_ENV) && mkdir -p $(BENCH_ENV)
 	$(BIN)/python -c 'import tomllib; print("\n".join(d for d in tomllib.load(open("pyproject.toml","rb"))["project"]["optional-dependencies"]["dev"] if d.startswith("boto3")))' > $(BENCH_ENV)/runtime-requirements.txt
@@ -74,7 +75,7 @@ $(BENCH_ENV)/.built: .build/layer-requirements.txt
 	@if [ -n "$(LAMBDA_PYTHON_BIN)" ]; then $(LAMBDA_PYTHON_BIN) -m compileall -q -j 0 $(BENCH_ENV)/runtime; fi
 	touch $@
 
-bench-env: $(BENCH_ENV)/.built ## build .build/bench/: the Lambda runtime and layer for this machine's Python
+bench-env: $(BENCH_ENV)/.built ## build .build/bench/: the runtime's boto3 and a layer for this machine's Python
 
 build: $(LAYER_DIR)/.built .build/silo-template.json ## build the Lambda layer and the silo template into .build/
 
