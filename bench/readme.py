@@ -83,7 +83,7 @@ def section(results: dict[str, Any]) -> str:
         layer, *functions = results["package_size"]
         largest = max(functions, key=lambda r: r["unzipped_kb"])
         lines += [
-            f"Package size: the shared layer is {layer['zipped_kb'] / 1024:.1f} MB zipped and {layer['unzipped_kb'] / 1024:.1f} MB "
+            f"Package size: the shared layer, bytecode included, is {layer['zipped_kb'] / 1024:.1f} MB zipped and {layer['unzipped_kb'] / 1024:.1f} MB "
             f"unzipped ({layer['share_of_250mb_limit'] * 100:.1f}% of Lambda's 250 MB), with no boto3/botocore "
             f"(the runtime provides them: {layer['runtime_provided_packages_bundled'] or 'none bundled'}); the largest function's "
             f"own code is {largest['unzipped_kb']} KB ({largest['package']}).",
