@@ -19,7 +19,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export JSII_RUNTIME_PACKAGE_CACHE_ROOT := $(CURDIR)/.jsii-cache
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install build test test-unit test-integration test-infra lint format typecheck synth deploy dev invoke token openapi bench bench-env clean
+.PHONY: FORCE help install build test test-unit test-integration test-infra lint format typecheck synth deploy dev invoke token openapi bench bench-env clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -42,7 +42,12 @@ install: $(STAMP) $(NODE_STAMP) ## create .venv and node_modules (CDK CLI)
 	mkdir -p .build
 	$(BIN)/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml","rb"))["project"]["dependencies"]))' > $@
 
-$(LAYER_DIR)/.built: .build/layer-requirements.txt $(shell find layers/shared/python -name '*.py' 2>/dev/null)
+# Which interpreter compiles the layer (empty: none found); rewritten only when that changes, so
+# installing python$(LAMBDA_PYTHON) later rebuilds the layer with bytecode.
+.build/layer-interpreter: FORCE
+	@mkdir -p .build && echo "$(LAMBDA_PYTHON_BIN)" | cmp -s - $@ || echo "$(LAMBDA_PYTHON_BIN)" > $@
+
+$(LAYER_DIR)/.built: .build/layer-requirements.txt .build/layer-interpreter $(shell find layers/shared/python -name '*.py' 2>/dev/null)
 	rm -rf $(LAYER_DIR) && mkdir -p $(LAYER_DIR)/python
 	$(BIN)/pip install --quiet --platform manylinux2014_x86_64 --implementation cp \
 		--python-version $(LAMBDA_PYTHON) --only-binary=:all: \
@@ -52,7 +57,8 @@ $(LAYER_DIR)/.built: .build/layer-requirements.txt $(shell find layers/shared/py
 	find $(LAYER_DIR) -name '__pycache__' -type d -prune -exec rm -rf {} +
 	@if [ -n "$(LAMBDA_PYTHON_BIN)" ]; then \
 		echo "compiling the layer with $(LAMBDA_PYTHON_BIN) (unchecked-hash bytecode: valid whatever the file times)"; \
-		$(LAMBDA_PYTHON_BIN) -m compileall -q -j 0 --invalidation-mode unchecked-hash $(LAYER_DIR)/python; \
+		$(LAMBDA_PYTHON_BIN) -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+			-s $(LAYER_DIR)/python -p /opt/python $(LAYER_DIR)/python; \
 	else \
 		echo "warning: no python$(LAMBDA_PYTHON) found; the layer ships without bytecode, so every cold start compiles it" >&2; \
 	fi
@@ -61,6 +67,7 @@ $(LAYER_DIR)/.built: .build/layer-requirements.txt $(shell find layers/shared/py
 # The silo tenant template, synthesized by the CDK app's SiloTenantStack (the local cloud ships it).
 .build/silo-template.json: $(STAMP) $(wildcard cdk/tenancy_infra/stacks/*.py) cdk/tenancy_infra/topology.py
 	PYTHONPATH=layers/shared/python:cdk $(BIN)/python -m tenancy_infra.silo_template $@
+	touch $@
 
 # For the cold-start bench (bench/cold.py): the runtime's boto3, as a Lambda execution environment
 # holds it, and the layer's dependencies for this machine's Python, used where the runtime's own
@@ -85,10 +92,10 @@ test: install build bench-env ## run unit, integration and infrastructure tests
 test-unit: $(STAMP)
 	$(BIN)/pytest tests/unit -q
 
-test-integration: $(STAMP)
+test-integration: $(STAMP) build bench-env
 	$(BIN)/pytest tests/integration -q
 
-test-infra: install build
+test-infra: install build bench-env
 	$(BIN)/pytest tests/infrastructure -q
 
 lint: $(STAMP) ## ruff lint + format check, mypy
@@ -104,6 +111,7 @@ synth: install build ## synthesize the CDK app into cdk.out
 	npx cdk synth --quiet
 
 deploy: install build ## deploy to the AWS account in your environment (STAGE=dev by default)
+	@test -n "$(LAMBDA_PYTHON_BIN)" || [ "$(ALLOW_SOURCE_LAYER)" = 1 ] || { echo "no python$(LAMBDA_PYTHON) to compile the layer: every cold start would compile it (several hundred ms). Install it, or deploy anyway with ALLOW_SOURCE_LAYER=1" >&2; exit 1; }
 	npx cdk deploy --all --require-approval never -c stage=$${STAGE:-dev}
 
 API_PORT ?= 3000
@@ -130,3 +138,5 @@ bench: install build bench-env ## measure cold start, warm latency, AWS calls, o
 
 clean:
 	rm -rf .build cdk.out .pytest_cache .mypy_cache .ruff_cache
+
+FORCE:

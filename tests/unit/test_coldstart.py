@@ -4,12 +4,17 @@ the collector is process-wide."""
 
 from __future__ import annotations
 
+from tenancy.coldstart import collector_resumes_after_first_event
+
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tenancy_infra.topology import FUNCTIONS
 
 LAYER = Path(__file__).resolve().parents[2] / "layers" / "shared" / "python"
 
@@ -32,8 +37,12 @@ except RuntimeError as error:
     states["first_error"] = str(error)
 states["after_first"] = gc.isenabled()
 states["frozen"] = gc.get_freeze_count()
+cycle = []
+cycle.append(cycle)  # garbage made after the first event stays collectable: nothing freezes again
+del cycle
 states["second_result"] = handler("again", None)
 states["after_second"] = gc.isenabled()
+states["frozen_after_second"] = gc.get_freeze_count()
 print(json.dumps(states))
 """
 
@@ -62,6 +71,7 @@ def test_in_an_execution_environment_the_collector_pauses_until_the_first_event_
     assert states["frozen"] > 1000  # what the init built is out of the collector's sight
     assert states["second_result"] == {"echo": "again"}
     assert states["after_second"] is True
+    assert states["frozen_after_second"] == states["frozen"]
 
 
 def test_a_failing_first_event_still_resumes_the_collector() -> None:
@@ -77,3 +87,18 @@ def test_outside_an_execution_environment_the_collector_is_never_touched(first_e
     assert states["during_first"] is True
     assert states["after_first"] is True
     assert states["frozen"] == 0
+
+
+def test_every_handler_is_wrapped_outermost() -> None:
+    """Each function's lambda_handler is the coldstart wrapper, so its first event resumes the
+    collector that importing the handler paused."""
+    wrapper_code = collector_resumes_after_first_event(lambda event, context: None).__code__
+    root = LAYER.parents[2]
+    for spec in FUNCTIONS:
+        path = root / "functions" / spec.name / "handler.py"
+        module_spec = importlib.util.spec_from_file_location(f"coldstart_check_{spec.name}", path)
+        assert module_spec is not None
+        assert module_spec.loader is not None
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+        assert module.lambda_handler.__code__ is wrapper_code, spec.name

@@ -1,5 +1,5 @@
-"""tenancy.dynamo converts values exactly as boto3's TypeSerializer/TypeDeserializer do (the oracle
-here), without importing boto3 in the functions."""
+"""tenancy.dynamo converts values as boto3's TypeSerializer/TypeDeserializer do (the oracle here)
+for every type Tenancy stores, without importing boto3 in the functions."""
 
 from __future__ import annotations
 

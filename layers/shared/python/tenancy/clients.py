@@ -27,7 +27,7 @@ def _session() -> Any:
 
 def _make(service: str, **credentials: str) -> Any:
     with _LOCK:
-        return _session().create_client(service, region_name=region(), config=_CONFIG, **credentials)
+        return _session().create_client(service, config=_CONFIG, **credentials)
 
 
 @cache

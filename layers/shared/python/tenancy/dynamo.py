@@ -1,8 +1,10 @@
 """Conversions between DynamoDB's typed attribute values and plain Python values.
 
-The same mapping as boto3's TypeSerializer/TypeDeserializer (numbers as Decimal in DynamoDB's
-38-digit context, floats refused, sets as SS/NS/BS), without importing boto3: the functions use
-botocore directly, and boto3 with s3transfer costs tens of milliseconds of cold start.
+boto3's TypeSerializer/TypeDeserializer mapping for every type Tenancy stores (str and StrEnum,
+int, bool, Decimal in DynamoDB's 38-digit context, None, maps, lists; floats refused), without
+importing boto3: the functions use botocore directly, and boto3 with s3transfer costs tens of
+milliseconds of cold start. Where it differs, it is stricter about what DynamoDB refuses anyway
+(empty or mixed sets, infinities), and binary values come back as bytes, not boto3's Binary.
 """
 
 from __future__ import annotations
