@@ -5,18 +5,33 @@
   serialized so the local cloud keeps DynamoDB's guarantee (slug uniqueness, optimistic locking).
 - A DynamoDB Query reads one partition; moto's walks (and sorts) every item of the table, so a
   tenant's reads slow down with the number of tenants. Base-table queries read the partition only.
+- A cancelled TransactWriteItems leaves no trace on DynamoDB. moto applies each write as it goes and,
+  on cancellation, swaps in a deep copy of every table taken before: the table's stream shard is
+  replaced too, so a stream reader's iterator keeps reading the old shard (it sees the cancelled
+  writes and never again a new one), and every transaction costs time in proportion to everything
+  stored. Here a transaction checks every condition first, writes only when all hold, and undoes
+  exactly the items it wrote (and their stream records) if a write still fails.
+- TransactWriteItems honours `ClientRequestToken` as DynamoDB does: the same token within ten
+  minutes returns success without writing again (a retry of a transaction that committed), and the
+  same token with other parameters is `IdempotentParameterMismatchException`.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
+import hashlib
+import json
 import threading
+import time
 from typing import Any
 
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 _lock = threading.RLock()
 _applied = False
 _partition = threading.local()
+TOKEN_WINDOW_SECONDS = 600.0  # DynamoDB keeps a client request token for ten minutes
+_tokens: dict[tuple[str, str, str], tuple[str, float]] = {}
 
 
 def serialize_dynamodb_writes() -> None:
@@ -68,7 +83,174 @@ def partition_local_queries() -> None:
     Table._tenancy_partition_local = True
 
 
+def transactions_without_table_copies() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_tenancy_transactions", False):
+        return
+    DynamoDBBackend.transact_write_items = _transact_write_items
+    DynamoDBBackend._tenancy_transactions = True
+
+
+def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    """moto's TransactWriteItems semantics (validation, reasons, ALL_OLD items), without table copies."""
+    from moto.dynamodb.comparisons import get_filter_expression
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    targets: set[tuple[str, str]] = set()
+    reasons: list[tuple[Any, Any, Any]] = []
+    writes: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    for entry in transact_items:  # 1. check every condition; write nothing
+        if len(entry) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(entry.items()))
+        old: dict[str, Any] | None = None
+        try:
+            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                raise ValueError("Unsupported transaction operation")
+            table = self.get_table(op["TableName"])
+            if op_type == "Put":
+                key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = op["Item"][table.range_key_attr]
+            else:
+                key = op["Key"]
+            target = (str(op["TableName"]), str(dict(sorted(key.items()))))
+            if target in targets:
+                raise MultipleTransactionsException()
+            targets.add(target)
+            condition = op.get("ConditionExpression")
+            if condition is not None:
+                current = self.get_item(op["TableName"], key)
+                check = get_filter_expression(
+                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                )
+                if not check.expr(current):
+                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                        old = current.to_json()["Attributes"]
+                    raise ConditionalCheckFailed(item=old)
+            writes.append((op_type, op, key))
+            reasons.append((None, None, None))
+        except (MultipleTransactionsException, MockValidationException):
+            raise
+        except ConditionalCheckFailed as failed:
+            reasons.append(("ConditionalCheckFailed", str(failed.message), old))
+        except Exception as error:  # a reason of the cancellation, as moto reports it
+            reasons.append((type(error).__name__, str(error), None))
+    if any(code is not None for code, _, _ in reasons):
+        raise TransactionCanceledException(reasons)
+
+    undo: list[tuple[Any, Any, Any, Any, int | None]] = []
+    try:  # 2. every condition held: write, keeping what each write replaced
+        for op_type, op, key in writes:
+            if op_type == "ConditionCheck":
+                continue
+            table = self.get_table(op["TableName"])
+            hash_key, range_key = self.get_keys_value(table, key)
+            before = copy.deepcopy(table.get_item(hash_key, range_key))
+            shard = table.stream_shard
+            undo.append((table, hash_key, range_key, before, len(shard.items) if shard else None))
+            names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+            if op_type == "Put":
+                self.put_item(
+                    op["TableName"],
+                    op["Item"],
+                    expression_attribute_names=names,
+                    expression_attribute_values=values,
+                )
+            elif op_type == "Delete":
+                self.delete_item(
+                    op["TableName"], key, expression_attribute_names=names, expression_attribute_values=values
+                )
+            else:
+                self.update_item(
+                    op["TableName"],
+                    key,
+                    update_expression=op["UpdateExpression"],
+                    expression_attribute_names=names,
+                    expression_attribute_values=values,
+                )
+    except Exception as error:
+        for table, hash_key, range_key, before, records in reversed(undo):
+            _restore(table, hash_key, range_key, before, records)
+        if isinstance(error, MockValidationException):
+            raise
+        failed_at = len(undo) - 1
+        raise TransactionCanceledException(
+            [
+                (type(error).__name__, str(error), None) if i == failed_at else (None, None, None)
+                for i in range(len(transact_items))
+            ]
+        ) from None
+
+
+def _restore(table: Any, hash_key: Any, range_key: Any, before: Any, records: int | None) -> None:
+    """Put one item back as it was before a transaction wrote it, and drop the records it streamed."""
+    if range_key is not None:
+        partition = table.items[hash_key]
+        if before is None:
+            partition.pop(range_key, None)
+        else:
+            partition[range_key] = before
+    elif before is None:
+        table.items.pop(hash_key, None)
+    else:
+        table.items[hash_key] = before
+    if records is not None and table.stream_shard is not None:
+        del table.stream_shard.items[records:]
+
+
+def client_request_tokens() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    if getattr(DynamoHandler, "_tenancy_tokens", False):
+        return
+    original = DynamoHandler.transact_write_items
+
+    @functools.wraps(original)
+    def transact_write_items(self: Any) -> Any:
+        token = self.body.get("ClientRequestToken")
+        if not token:
+            return original(self)
+        from moto.dynamodb.exceptions import DynamodbException
+
+        request = json.dumps(self.body.get("TransactItems"), sort_keys=True)
+        fingerprint = hashlib.sha256(request.encode()).hexdigest()
+        key = (self.current_account, self.region, str(token))
+        with _lock:
+            now = time.monotonic()
+            for stale in [k for k, (_, at) in _tokens.items() if now - at > TOKEN_WINDOW_SECONDS]:
+                del _tokens[stale]
+            seen = _tokens.get(key)
+            if seen is not None:
+                if seen[0] != fingerprint:
+                    raise DynamodbException(
+                        "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
+                        "The request uses the same client token as a previous, but non-identical request.",
+                    )
+                from moto.core.responses import ActionResult
+
+                return ActionResult({"ConsumedCapacity": [], "ItemCollectionMetrics": {}})
+            result = original(self)
+            _tokens[key] = (fingerprint, now)
+            return result
+
+    DynamoHandler.transact_write_items = transact_write_items
+    DynamoHandler._tenancy_tokens = True
+
+
 def apply() -> None:
-    """Every fix above."""
+    """Every fix above (transactions first, so the write lock wraps the faithful version)."""
+    transactions_without_table_copies()
+    client_request_tokens()
     serialize_dynamodb_writes()
     partition_local_queries()
