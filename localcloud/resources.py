@@ -13,6 +13,7 @@ from tenancy_infra.topology import (
     APP_TABLE,
     CONTROL_TABLE,
     FUNCTIONS,
+    IDEMPOTENCY_TABLE,
     USER_POOL,
     RuleTrigger,
     StreamTrigger,
@@ -66,10 +67,14 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
     dynamodb, s3, events, sqs = clients("dynamodb"), clients("s3"), clients("events"), clients("sqs")
     dynamodb.create_table(**create_table_request(CONTROL_TABLE, settings.control_table_name))
     dynamodb.create_table(**create_table_request(APP_TABLE, settings.app_table_name))
-    dynamodb.update_time_to_live(
-        TableName=settings.app_table_name,
-        TimeToLiveSpecification={"Enabled": True, "AttributeName": APP_TABLE.ttl_attribute},
-    )
+    dynamodb.create_table(**create_table_request(IDEMPOTENCY_TABLE, settings.idempotency_table_name))
+    for spec, name in (
+        (APP_TABLE, settings.app_table_name),
+        (IDEMPOTENCY_TABLE, settings.idempotency_table_name),
+    ):
+        dynamodb.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
+        )
     s3.create_bucket(Bucket=settings.tenant_bucket_name)
     assets_bucket, _, template_key = settings.silo_template_url.split("amazonaws.com/", 1)[1].partition("/")
     s3.create_bucket(Bucket=assets_bucket)

@@ -41,16 +41,22 @@ class TableSpec:
 
     suffix: str
     partition_key: str = "PK"
-    sort_key: str = "SK"
+    sort_key: str | None = "SK"
     indexes: tuple[Index, ...] = ()
     stream: Literal["NEW_AND_OLD_IMAGES"] | None = None
     ttl_attribute: str | None = None
 
     def attribute_names(self) -> list[str]:
-        names = [self.partition_key, self.sort_key]
+        names = [self.partition_key, *([self.sort_key] if self.sort_key else [])]
         for index in self.indexes:
             names += [index.partition_key, index.sort_key]
         return list(dict.fromkeys(names))
+
+    def key_schema(self) -> list[dict[str, str]]:
+        schema = [{"AttributeName": self.partition_key, "KeyType": "HASH"}]
+        if self.sort_key:
+            schema.append({"AttributeName": self.sort_key, "KeyType": "RANGE"})
+        return schema
 
 
 CONTROL_TABLE = TableSpec(
@@ -73,6 +79,12 @@ APP_TABLE = TableSpec(
     ttl_attribute="expiresAt",
 )
 
+# Idempotency records of the control-plane API (Powertools idempotency's schema: `id`, TTL
+# `expiration`): the first answer to each `Idempotency-Key`, replayed to a client that retries.
+IDEMPOTENCY_TABLE = TableSpec(
+    suffix="idempotency", partition_key="id", sort_key=None, ttl_attribute="expiration"
+)
+
 # --- functions and their triggers ------------------------------------------------------------
 
 
@@ -90,13 +102,20 @@ class ApiTrigger:
     authorizer: str | None = None  # the function name of the REQUEST authorizer (CUSTOM)
 
 
+# How long API Gateway caches a REQUEST authorizer's answer per token (the CDK authorizer's results
+# cache TTL, and the local cloud's emulation of it). It is the bound on how long a removed user's
+# token, or a changed role, can still be honoured: the authorizer reads the user item on every call
+# and caches nothing about the user itself.
+AUTHORIZER_RESULT_TTL_SECONDS = 60
+
+
 @dataclass(frozen=True)
 class AuthorizerTrigger:
     """A Lambda REQUEST authorizer in front of an API: the token comes from `identity_header`."""
 
     api: str
     identity_header: str = "Authorization"
-    result_ttl_seconds: int = 60
+    result_ttl_seconds: int = AUTHORIZER_RESULT_TTL_SECONDS
 
 
 @dataclass(frozen=True)
@@ -195,7 +214,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Control-plane REST API: register, read, update and offboard tenants",
         trigger=ApiTrigger(api="control", routes=TENANT_API_ROUTES),
         timeout_seconds=29,
-        environment=("CONTROL_TABLE_NAME",),
+        environment=("CONTROL_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME"),
     ),
     FunctionSpec(
         name="provisioning",
@@ -231,10 +250,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     ),
     FunctionSpec(
         name="authorizer",
-        description="Verifies tenant users' Cognito JWTs and hands tenant, user, role and tier to the app API",
+        description=(
+            "Verifies tenant users' Cognito JWTs, refuses removed users, and hands tenant, user, "
+            "stored role and tier to the app API"
+        ),
         trigger=AuthorizerTrigger(api="app"),
         timeout_seconds=10,
-        environment=("USER_POOL_ID", "USER_POOL_CLIENT_ID", "CONTROL_TABLE_NAME"),
+        # The tenant's status (control table), then its user item with tenant-scoped credentials.
+        environment=("USER_POOL_ID", "USER_POOL_CLIENT_ID", "CONTROL_TABLE_NAME", "TENANT_ACCESS_ROLE_ARN"),
     ),
     FunctionSpec(
         name="app_api",
@@ -269,10 +292,7 @@ def create_table_request(spec: TableSpec, table_name: str) -> dict[str, Any]:
         "AttributeDefinitions": [
             {"AttributeName": name, "AttributeType": "S"} for name in spec.attribute_names()
         ],
-        "KeySchema": [
-            {"AttributeName": spec.partition_key, "KeyType": "HASH"},
-            {"AttributeName": spec.sort_key, "KeyType": "RANGE"},
-        ],
+        "KeySchema": spec.key_schema(),
     }
     if spec.indexes:
         request["GlobalSecondaryIndexes"] = [

@@ -78,10 +78,7 @@ def table_named(synthesized: Synthesized, name: str) -> dict[str, Any]:
 def expected_schema(spec: TableSpec) -> dict[str, Any]:
     """The key schema, attributes and GSIs a table built from `spec` must have."""
     return {
-        "KeySchema": [
-            {"AttributeName": spec.partition_key, "KeyType": "HASH"},
-            {"AttributeName": spec.sort_key, "KeyType": "RANGE"},
-        ],
+        "KeySchema": spec.key_schema(),
         "AttributeDefinitions": sorted(
             ({"AttributeName": name, "AttributeType": "S"} for name in spec.attribute_names()),
             key=lambda attribute: attribute["AttributeName"],

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tenancy_infra.topology import APP_TABLE, CONTROL_TABLE, TableSpec
+from tenancy_infra.topology import APP_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, TableSpec
 from tests.infrastructure.synth import (
     APP_NAME,
     STAGE,
@@ -17,7 +17,7 @@ from tests.infrastructure.synth import (
 )
 
 
-@pytest.mark.parametrize("spec", [CONTROL_TABLE, APP_TABLE], ids=lambda spec: spec.suffix)
+@pytest.mark.parametrize("spec", [CONTROL_TABLE, APP_TABLE, IDEMPOTENCY_TABLE], ids=lambda spec: spec.suffix)
 def test_tables_have_the_topology_schema(synthesized: Synthesized, spec: TableSpec) -> None:
     table = table_named(synthesized, f"{APP_NAME}-{STAGE}-{spec.suffix}")
     properties = table["Properties"]
@@ -27,8 +27,9 @@ def test_tables_have_the_topology_schema(synthesized: Synthesized, spec: TableSp
     # SSEEnabled without a key: SSE-KMS with the AWS managed key aws/dynamodb.
     assert properties["SSESpecification"]["SSEEnabled"] is True
     assert "KMSMasterKeyId" not in properties["SSESpecification"]
-    assert table["DeletionPolicy"] == "Retain"
-    assert table["UpdateReplacePolicy"] == "Retain"
+    # Tenants and their data outlive the stack; idempotency records are answers replayable for a day.
+    policy = "Delete" if spec is IDEMPOTENCY_TABLE else "Retain"
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == policy
 
 
 def test_only_the_control_table_streams_new_and_old_images(synthesized: Synthesized) -> None:
@@ -45,6 +46,10 @@ def test_app_table_expires_items_by_the_topology_ttl_attribute(synthesized: Synt
     assert app["TimeToLiveSpecification"] == {"AttributeName": APP_TABLE.ttl_attribute, "Enabled": True}
     control = table_named(synthesized, f"{APP_NAME}-{STAGE}-control")["Properties"]
     assert "TimeToLiveSpecification" not in control
+    idempotency = table_named(synthesized, f"{APP_NAME}-{STAGE}-idempotency")["Properties"]
+    assert idempotency["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
+    assert idempotency["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert "StreamSpecification" not in idempotency
 
 
 def bucket_policy_statements(synthesized: Synthesized, bucket_id: str) -> list[dict[str, Any]]:

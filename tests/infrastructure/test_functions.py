@@ -81,6 +81,7 @@ def test_function_environment(synthesized: Synthesized, spec: FunctionSpec) -> N
     resource_values = {
         "CONTROL_TABLE_NAME": {"Ref": synthesized.logical_id(stack.control_table)},
         "APP_TABLE_NAME": {"Ref": synthesized.logical_id(stack.app_table)},
+        "IDEMPOTENCY_TABLE_NAME": {"Ref": synthesized.logical_id(stack.idempotency_table)},
         "EVENT_BUS_NAME": {"Ref": synthesized.logical_id(stack.event_bus)},
         "TENANT_BUCKET_NAME": {"Ref": synthesized.logical_id(stack.tenant_bucket)},
         "SILO_STACK_ROLE_ARN": {"Fn::GetAtt": [synthesized.logical_id(stack.silo_stack_role), "Arn"]},
@@ -117,6 +118,9 @@ def test_the_application_plane_gets_its_identity_settings() -> None:
     authorizer = next(spec for spec in FUNCTIONS if spec.name == "authorizer")
     app_api = next(spec for spec in FUNCTIONS if spec.name == "app_api")
     assert {"USER_POOL_ID", "USER_POOL_CLIENT_ID", "CONTROL_TABLE_NAME"} <= set(authorizer.environment)
+    # The authorizer reads each token's user item as the tenant (tenant-access role), never directly.
+    assert "TENANT_ACCESS_ROLE_ARN" in authorizer.environment
+    assert "APP_TABLE_NAME" not in authorizer.environment
     assert {"TENANT_ACCESS_ROLE_ARN", "USER_POOL_ID"} <= set(app_api.environment)
     # The app API gets no table name: it resolves each tenant's table from its route.
     assert not {"APP_TABLE_NAME", "CONTROL_TABLE_NAME"} & set(app_api.environment)

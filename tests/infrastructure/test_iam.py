@@ -96,6 +96,23 @@ def test_control_plane_functions_read_and_write_only_the_control_table(
     ]
 
 
+def test_only_the_control_api_keeps_idempotency_records_and_only_item_by_item(
+    synthesized: Synthesized,
+) -> None:
+    table = synthesized.logical_id(synthesized.stack.idempotency_table)
+    for function in synthesized.stack.functions:
+        actions = {action for action, on in grants(synthesized, function) if table in on}
+        if function == "tenant_api":
+            assert actions == {
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+                "dynamodb:DeleteItem",
+            }
+        else:
+            assert not actions, function
+
+
 def test_only_the_event_publishers_may_put_events_and_only_on_the_bus(synthesized: Synthesized) -> None:
     bus = arn_of(synthesized, synthesized.stack.event_bus)
     for function in synthesized.stack.functions:

@@ -33,7 +33,7 @@ def gsis(indexes: list[dict[str, Any]]) -> dict[str, Any]:
     return {i["IndexName"]: (i["KeySchema"], i["Projection"]["ProjectionType"]) for i in indexes}
 
 
-@pytest.mark.parametrize("suffix", ["control", "app"])
+@pytest.mark.parametrize("suffix", ["control", "app", "idempotency"])
 def test_tables_have_the_deployed_keys_indexes_and_stream(
     synthesized: Synthesized, local: LocalResources, suffix: str
 ) -> None:
@@ -52,10 +52,15 @@ def test_tables_have_the_deployed_keys_indexes_and_stream(
     )
 
 
-def test_the_app_table_ttl_attribute_matches(synthesized: Synthesized, local: LocalResources) -> None:
-    deployed = table_named(synthesized, f"{APP_NAME}-{STAGE}-app")["Properties"]["TimeToLiveSpecification"]
-    ttl = boto3.client("dynamodb").describe_time_to_live(TableName=f"{APP_NAME}-{STAGE}-app")
-    assert ttl["TimeToLiveDescription"]["AttributeName"] == deployed["AttributeName"] == "expiresAt"
+@pytest.mark.parametrize(("suffix", "attribute"), [("app", "expiresAt"), ("idempotency", "expiration")])
+def test_the_ttl_attributes_match(
+    synthesized: Synthesized, local: LocalResources, suffix: str, attribute: str
+) -> None:
+    deployed = table_named(synthesized, f"{APP_NAME}-{STAGE}-{suffix}")["Properties"][
+        "TimeToLiveSpecification"
+    ]
+    ttl = boto3.client("dynamodb").describe_time_to_live(TableName=f"{APP_NAME}-{STAGE}-{suffix}")
+    assert ttl["TimeToLiveDescription"]["AttributeName"] == deployed["AttributeName"] == attribute
 
 
 @pytest.mark.parametrize(

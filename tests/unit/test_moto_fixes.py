@@ -73,7 +73,8 @@ def test_a_cancelled_transaction_keeps_the_tables_it_touched(dynamodb: Any) -> N
     dynamodb.put_item(TableName=TABLE, Item={"PK": {"S": "SLUG#a"}, "SK": {"S": "X"}})
     with pytest.raises(ClientError):
         dynamodb.transact_write_items(TransactItems=[put("TENANT#2"), put("SLUG#a")])
-    assert backend.tables[TABLE] is table and table.stream_shard is shard
+    assert backend.tables[TABLE] is table
+    assert table.stream_shard is shard
 
 
 def test_condition_failures_return_the_old_item_when_asked(dynamodb: Any) -> None:

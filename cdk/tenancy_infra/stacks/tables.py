@@ -42,7 +42,7 @@ def build_table(
         construct_id,
         table_name=table_name,
         partition_key=_string(spec.partition_key),
-        sort_key=_string(spec.sort_key),
+        sort_key=_string(spec.sort_key) if spec.sort_key else None,
         billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
         encryption=dynamodb.TableEncryption.AWS_MANAGED,
         point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(

@@ -3,7 +3,8 @@
 It is constructed for one tenant (from the verified token, never from a request body or path) and
 builds every key itself, so no call can name another tenant's partition. Every write carries a
 condition pinning `PK = TENANT#<tenantId>` (or `attribute_not_exists(PK)` for a new item) and its
-audit item, in one transaction.
+audit item, in one transaction. Transactions carry an idempotency token, and an email marker names
+its owner, so a retried write that committed the first time is reported as the success it was.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tenancy import keys
-from tenancy.dynamo import from_item, query_page, to_item, to_value
+from tenancy.dynamo import (
+    cancellation_reasons,
+    cancelled_attribute,
+    from_item,
+    query_page,
+    to_item,
+    to_value,
+    transact_write,
+)
 from tenancy.errors import ConflictError, NotFoundError, StaleVersionError
 from tenancy.timestamps import now_iso
 
@@ -127,12 +136,16 @@ class TenantStore:
         }
         writes = [self._put(item)]
         if unique_email is not None:
-            writes.append(self._put(self._email_marker(unique_email, item_id, now)))
+            marker = self._put(self._email_marker(unique_email, item_id, now))
+            marker["Put"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+            writes.append(marker)
         try:
             self._transact(writes, change, now)
         except ClientError as error:
-            reasons = _cancellation_reasons(error)
+            reasons = cancellation_reasons(error)
             if unique_email is not None and reasons[1:2] == ["ConditionalCheckFailed"]:
+                if cancelled_attribute(error, 1, "ownerId") == item_id:
+                    return _view(to_item(item))  # this very create committed on an earlier attempt
                 raise EmailTakenError(
                     f"{unique_email} is already a user of this tenant",
                     [{"field": "email", "message": "already in use in this tenant"}],
@@ -184,7 +197,7 @@ class TenantStore:
         try:
             self._transact([update], change, now)
         except ClientError as error:
-            if _cancellation_reasons(error)[:1] != ["ConditionalCheckFailed"]:
+            if cancellation_reasons(error)[:1] != ["ConditionalCheckFailed"]:
                 raise
             current = self.get(kind, item_id)  # raises NotFoundError when it is gone
             if expected_version is not None and current["version"] != expected_version:
@@ -223,7 +236,7 @@ class TenantStore:
         try:
             self._transact(writes, change, now)
         except ClientError as error:
-            if _cancellation_reasons(error)[:1] == ["ConditionalCheckFailed"]:
+            if cancellation_reasons(error)[:1] == ["ConditionalCheckFailed"]:
                 raise NotFoundError(f"{kind.lower()} {item_id} not found") from None
             raise
 
@@ -257,13 +270,7 @@ class TenantStore:
             "traceId": self._actor.trace_id,
             "createdAt": now,
         }
-        self._client.transact_write_items(TransactItems=[*writes, self._put(audit)])
-
-
-def _cancellation_reasons(error: ClientError) -> list[str | None]:
-    if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-        return []
-    return [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+        transact_write(self._client, [*writes, self._put(audit)])
 
 
 def _view(item: dict[str, Any]) -> dict[str, Any]:

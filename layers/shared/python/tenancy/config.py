@@ -27,6 +27,10 @@ class Settings(BaseModel):
     stage: str = Field(DEFAULT_STAGE, pattern=r"^[a-z][a-z0-9-]{0,15}$")
     control_table_name: str = ""
     app_table_name: str = ""
+    idempotency_table_name: str = ""
+    # How long the control-plane API replays the first answer to an `Idempotency-Key` (24 hours, the
+    # convention of payment APIs); a key seen again after that is a new request.
+    idempotency_expiry_seconds: int = 86400
     event_bus_name: str = ""
     tenant_bucket_name: str = ""
     silo_template_url: str = ""
@@ -51,6 +55,7 @@ class Settings(BaseModel):
         defaults = {
             "control_table_name": "control",
             "app_table_name": "app",
+            "idempotency_table_name": "idempotency",
             "event_bus_name": "bus",
         }
         for attribute, suffix in defaults.items():

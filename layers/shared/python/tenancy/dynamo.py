@@ -9,6 +9,7 @@ milliseconds of cold start. Where it differs, it is stricter about what DynamoDB
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
 from typing import Any
@@ -90,6 +91,40 @@ def _set(values: set[Any] | frozenset[Any]) -> dict[str, Any]:
     if members and all(isinstance(m, bytes | bytearray) for m in members):
         return {"BS": [bytes(m) for m in members]}
     raise TypeError(f"a set must be non-empty and of one type (str, number or bytes), got {values!r}")
+
+
+def transact_write(client: Any, items: list[dict[str, Any]]) -> None:
+    """TransactWriteItems, all or nothing, with an idempotency token (`ClientRequestToken`).
+
+    botocore retries a request whose response was lost (a timeout, a dropped connection), and
+    DynamoDB may have committed the first attempt: without the token the retry fails its own
+    `attribute_not_exists` or version condition and a success is reported as a conflict. With it,
+    DynamoDB answers the retry with success and writes nothing again (for ten minutes). botocore
+    would fill a token in by itself; it is set here so the guarantee does not rest on that default.
+    """
+    client.transact_write_items(TransactItems=items, ClientRequestToken=str(uuid.uuid4()))
+
+
+def cancellation_reasons(error: Exception) -> list[str | None]:
+    """The per-item reasons of a cancelled transaction (`None` for an item that was fine); [] for
+    any other error."""
+    response = getattr(error, "response", None) or {}
+    if response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return []
+    return [
+        None if r.get("Code") in (None, "None") else r["Code"]
+        for r in response.get("CancellationReasons", [])
+    ]
+
+
+def cancelled_attribute(error: Exception, index: int, name: str) -> str | None:
+    """A string attribute of the item that failed the condition of write `index` in a cancelled
+    transaction (asked for with ReturnValuesOnConditionCheckFailure=ALL_OLD); None if absent."""
+    response = getattr(error, "response", None) or {}
+    reasons = response.get("CancellationReasons") or []
+    item = reasons[index].get("Item", {}) if index < len(reasons) else {}
+    value = item.get(name, {}).get("S")
+    return str(value) if value is not None else None
 
 
 def is_condition_failure(error: Exception) -> bool:

@@ -3,10 +3,15 @@
 Every write is conditional: creation with `attribute_not_exists(PK)` and the slug marker in the same
 transaction, renames with optimistic locking on `version`, status changes only from a status the
 state machine allows. A refused write raises a domain error naming what it found.
+
+A write that committed is never reported as refused, even when botocore retried it after a lost
+response: the transaction carries an idempotency token, the slug marker names its tenant, and every
+update stamps the item with its own `writeId`, so a retry that finds its own write has succeeded.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +19,16 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tenancy import keys
-from tenancy.dynamo import from_item, is_condition_failure, query_page, to_item, to_value
+from tenancy.dynamo import (
+    cancellation_reasons,
+    cancelled_attribute,
+    from_item,
+    is_condition_failure,
+    query_page,
+    to_item,
+    to_value,
+    transact_write,
+)
 from tenancy.errors import (
     IllegalTransitionError,
     NotFoundError,
@@ -112,8 +126,9 @@ class ControlStore:
         """Write the tenant and its slug marker in one transaction; a taken slug is a conflict."""
         marker = {**keys.slug_key(tenant.slug), "tenantId": tenant.tenant_id, "createdAt": tenant.created_at}
         try:
-            self._client.transact_write_items(
-                TransactItems=[
+            transact_write(
+                self._client,
+                [
                     {
                         "Put": {
                             "TableName": self._table,
@@ -126,20 +141,20 @@ class ControlStore:
                             "TableName": self._table,
                             "Item": to_item(marker),
                             "ConditionExpression": "attribute_not_exists(PK)",
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                         }
                     },
-                ]
+                ],
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
+            if cancellation_reasons(error)[1:2] != ["ConditionalCheckFailed"]:
                 raise
-            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                raise SlugTakenError(
-                    f"slug {tenant.slug!r} is already taken",
-                    [{"field": "slug", "message": "already taken"}],
-                ) from None
-            raise
+            if cancelled_attribute(error, 1, "tenantId") == tenant.tenant_id:
+                return tenant  # this very create committed on an earlier attempt
+            raise SlugTakenError(
+                f"slug {tenant.slug!r} is already taken",
+                [{"field": "slug", "message": "already taken"}],
+            ) from None
         return tenant
 
     def rename(self, tenant_id: str, name: str, expected_version: int) -> Tenant:
@@ -226,11 +241,16 @@ class ControlStore:
         on_refused: Any,
         remove_fields: Iterable[str] = (),
     ) -> Tenant:
-        """Conditional update that bumps `version` and `updatedAt` and returns the new tenant."""
-        names = {"#version": "version", "#status": "provisioningStatus"}
-        assignments = ["#version = #version + :one", "#updatedAt = :now"]
+        """Conditional update that bumps `version` and `updatedAt` and returns the new tenant.
+
+        The item is stamped with this write's own `writeId`: if the condition fails because an
+        earlier attempt of this very call committed (a retry after a lost response), the item
+        carries our id and the write has succeeded."""
+        write_id = str(uuid.uuid4())
+        names = {"#version": "version", "#status": "provisioningStatus", "#writeId": "writeId"}
+        assignments = ["#version = #version + :one", "#updatedAt = :now", "#writeId = :write"]
         names["#updatedAt"] = "updatedAt"
-        expression_values = {":one": 1, ":now": now_iso(), **values}
+        expression_values = {":one": 1, ":now": now_iso(), ":write": write_id, **values}
         for i, (name, value) in enumerate(set_fields.items()):
             names[f"#s{i}"] = name
             expression_values[f":s{i}"] = value
@@ -261,6 +281,8 @@ class ControlStore:
             old: dict[str, Any] | None = error.response.get("Item")  # type: ignore[assignment]
             if not old:
                 raise NotFoundError(f"tenant {tenant_id} not found", {"tenantId": tenant_id}) from None
+            if old.get("writeId") == {"S": write_id}:
+                return _tenant(old)  # our own write, committed by an earlier attempt
             raise on_refused(_tenant(old)) from None
         return _tenant(response["Attributes"])
 
