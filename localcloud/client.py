@@ -54,10 +54,12 @@ class ControlPlaneClient:
         raw: bytes | None = None,
         signed: bool = True,
         token: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Response:
-        """Signed with SigV4 (the control plane), or with `token` as a Bearer token (the app API)."""
+        """Signed with SigV4 (the control plane), or with `token` as a Bearer token (the app API);
+        `headers` are sent too (an `Idempotency-Key`, say) and signed with the request."""
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        headers = {"Content-Type": "application/json"} if data is not None else {}
+        headers = {**({"Content-Type": "application/json"} if data is not None else {}), **(headers or {})}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
             signed = False

@@ -47,6 +47,17 @@ def create(api: ControlPlaneClient, slug: str, tier: str) -> dict[str, Any]:
     return response.body["data"]  # type: ignore[no-any-return]
 
 
+def all_tenants(api: ControlPlaneClient) -> list[dict[str, Any]]:
+    tenants: list[dict[str, Any]] = []
+    cursor = ""
+    while True:
+        page = api.get(f"/tenants?limit=100{cursor}").body
+        tenants += page["data"]
+        if not page["pagination"]["has_next"]:
+            return tenants
+        cursor = f"&cursor={page['pagination']['next_cursor']}"
+
+
 def tenant_count(api: ControlPlaneClient) -> int:
     return len(api.get("/tenants?limit=100").body["data"])
 
@@ -267,3 +278,79 @@ def test_make_invoke_without_a_running_cloud_says_so() -> None:
     )
     assert completed.returncode == 2
     assert "start it with `make dev`" in completed.stderr
+
+
+def test_refused_and_accepted_writes_interleaved_leave_no_ghost_and_no_stall(cloud: RunningCloud) -> None:
+    """36 concurrent creates where a third reuse a slug, with stale-version PATCHes among them: every
+    201 is a tenant that reaches PROVISIONED, every 409 wrote nothing, and the stream keeps flowing
+    after the refused transactions (it used to stop until the reconciler re-drove the tenants)."""
+    api = cloud.client()
+    prefix = "mix-"
+    renamed = create(api, f"{prefix}renamed", "FREE")
+    version = wait_for(api, renamed["tenantId"], {"PROVISIONED"}, timeout=10)["version"]  # settled
+    first = api.patch(f"/tenants/{renamed['tenantId']}", {"name": "first", "version": version})
+    assert first.status == 200, first.body
+    slugs = [f"{prefix}{i:02d}" for i in range(24)] + [f"{prefix}{i:02d}" for i in range(0, 24, 2)]
+    bodies: list[tuple[str, Any]] = [
+        ("POST", {"name": s, "slug": s, "tier": TIERS[i % 5], "adminEmail": f"a@{s}.example"})
+        for i, s in enumerate(slugs)
+    ]
+    bodies += [("PATCH", {"name": f"stale {i}", "version": version}) for i in range(6)]
+
+    def send(request: tuple[str, Any]) -> tuple[str, int, Any]:
+        method, body = request
+        if method == "PATCH":
+            answer = api.patch(f"/tenants/{renamed['tenantId']}", body)
+        else:
+            answer = api.post("/tenants", body)
+        return method, answer.status, answer.body
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(send, bodies))
+    created = [body["data"] for method, status, body in answers if method == "POST" and status == 201]
+    refused = [body for method, status, body in answers if method == "POST" and status != 201]
+    assert len(created) == 24
+    assert sorted(t["slug"] for t in created) == sorted(set(slugs))
+    assert [b["error"]["code"] for b in refused] == ["SLUG_TAKEN"] * 12
+    stale = [(status, body["error"]["code"]) for method, status, body in answers if method == "PATCH"]
+    assert stale == [(409, "VERSION_CONFLICT")] * 6
+
+    # The table holds exactly the tenants that were answered 201 (no ghost of a refused create).
+    listed = [t for t in all_tenants(api) if t["slug"].startswith(prefix)]
+    assert sorted(t["tenantId"] for t in listed) == sorted(
+        [renamed["tenantId"], *(t["tenantId"] for t in created)]
+    )
+    after = api.get(f"/tenants/{renamed['tenantId']}").body["data"]
+    assert after["name"] == "first"  # the refused PATCHes changed nothing (lifecycle moves bump the version)
+
+    # Every accepted tenant is provisioned within seconds, not when the reconciler comes by.
+    settled = {
+        t["tenantId"]: wait_for(api, t["tenantId"], {"PROVISIONED", "FAILED"}, timeout=20) for t in created
+    }
+    assert {t["provisioningStatus"] for t in settled.values()} == {"PROVISIONED"}
+    # And after all those refusals, a new tenant still goes through, and offboarding still completes.
+    late = create(api, f"{prefix}late", "PRO")
+    assert (
+        wait_for(api, late["tenantId"], {"PROVISIONED", "FAILED"}, timeout=10)["provisioningStatus"]
+        == "PROVISIONED"
+    )
+    assert api.delete(f"/tenants/{late['tenantId']}").status == 202
+    assert (
+        wait_for(api, late["tenantId"], {"DEPROVISIONED", "FAILED"}, timeout=10)["provisioningStatus"]
+        == "DEPROVISIONED"
+    )
+
+
+def test_an_idempotency_key_makes_a_client_retry_return_the_first_answer(cloud: RunningCloud) -> None:
+    api = cloud.client()
+    body = {"name": "Keyed", "slug": "keyed", "tier": "FREE", "adminEmail": "a@keyed.example"}
+    key = {"Idempotency-Key": "8c1f6a0e-keyed"}
+    first = api.post("/tenants", body, headers=key)
+    assert first.status == 201
+    again = api.post("/tenants", body, headers=key)
+    assert (again.status, again.body) == (201, first.body)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    other = api.post("/tenants", {**body, "name": "Other"}, headers=key)
+    assert (other.status, other.body["error"]["code"]) == (409, "IDEMPOTENCY_KEY_REUSED")
+    keyed = [t for t in all_tenants(api) if t["slug"] == "keyed"]
+    assert [t["tenantId"] for t in keyed] == [first.body["data"]["tenantId"]]
