@@ -106,6 +106,8 @@ def _ok(result: object) -> bool:
         return int(result["statusCode"]) < 400
     if isinstance(result, dict) and "batchItemFailures" in result:
         return not result["batchItemFailures"]
+    if isinstance(result, dict) and "policyDocument" in result:  # an authorizer: the event's user is in
+        return all(s.get("Effect") == "Allow" for s in result["policyDocument"].get("Statement", []))
     return result is not None
 
 

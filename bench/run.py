@@ -603,6 +603,50 @@ def scale(world: World, counts: Counts) -> dict[str, Any]:
 
     fill.count = 1  # type: ignore[attr-defined]
 
+    def fill_control(total: int) -> None:
+        """Other tenants (item and slug marker) in the control table, written directly."""
+        needed = total - fill_control.count  # type: ignore[attr-defined]
+        items = []
+        for _ in range(max(0, needed)):
+            other = str(uuid.uuid4())
+            items += [
+                {
+                    "PutRequest": {
+                        "Item": {"PK": {"S": f"TENANT#{other}"}, "SK": {"S": "METADATA"}, "name": {"S": "x"}}
+                    }
+                },
+                {
+                    "PutRequest": {
+                        "Item": {
+                            "PK": {"S": f"SLUG#s-{other}"},
+                            "SK": {"S": "SLUG"},
+                            "tenantId": {"S": other},
+                        }
+                    }
+                },
+            ]
+        for start in range(0, len(items), 25):
+            dynamodb.batch_write_item(
+                RequestItems={world.settings.control_table_name: items[start : start + 25]}
+            )
+        fill_control.count = max(fill_control.count, total)  # type: ignore[attr-defined]
+
+    fill_control.count = 0  # type: ignore[attr-defined]
+
+    def measure_creates() -> float:
+        """POST /tenants: a transaction (tenant + slug marker) on the control table."""
+        creates = []
+        for i in range(counts.scale_requests // 2 + 1):
+            slug = f"scale-{uuid.uuid4().hex[:16]}"
+            body = {"name": slug, "slug": slug, "tier": "FREE", "adminEmail": f"a@{slug}.example"}
+            started = time.perf_counter()
+            result = runtime.invoke("tenant_api", api_event("POST", "/tenants", "/tenants", body=body)).result
+            if i:  # the first one warms the route
+                creates.append((time.perf_counter() - started) * 1000)
+            assert result is not None
+            assert result["statusCode"] == 201, result
+        return median(creates)
+
     def measure() -> tuple[float, float]:
         lists, gets = [], []
         runtime.invoke("app_api", api_event("GET", "/agents", "/agents", authorizer=context))
@@ -623,8 +667,12 @@ def scale(world: World, counts: Counts) -> dict[str, Any]:
 
     fill(counts.scale_small)
     small = measure()
+    fill_control(counts.scale_small)
+    create_small = measure_creates()
     fill(counts.scale_large)
     large = measure()
+    fill_control(counts.scale_large)
+    create_large = measure_creates()
     return {
         "tenants_small": counts.scale_small,
         "tenants_large": counts.scale_large,
@@ -632,6 +680,8 @@ def scale(world: World, counts: Counts) -> dict[str, Any]:
         "get_p50_ms": [round(small[1], 2), round(large[1], 2)],
         "list_ratio": round(large[0] / small[0], 2),
         "get_ratio": round(large[1] / small[1], 2),
+        "create_p50_ms": [round(create_small, 2), round(create_large, 2)],
+        "create_ratio": round(create_large / create_small, 2),
         "budget": 1.2,
     }
 

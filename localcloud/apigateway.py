@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import fnmatch
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -134,18 +135,58 @@ def authorizer_event(event: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class AuthorizerCache:
+    """API Gateway's cache of a REQUEST authorizer's answers (its "results cache TTL"): the policy,
+    Allow or Deny, with its context, kept per identity-source value (the Authorization header) for
+    `ttl_seconds` and matched against each later request's method ARN without calling the function.
+    A 401 or a failed invocation is not kept; a TTL of 0 turns caching off, as on API Gateway.
+    `clock` is injectable so a test can step past the TTL instead of sleeping."""
+
+    def __init__(self, ttl_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_seconds = ttl_seconds
+        self._clock = clock
+        self._results: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, identity: str) -> dict[str, Any] | None:
+        with self._lock:
+            cached = self._results.get(identity)
+            if cached is not None and self._clock() < cached[0]:
+                return cached[1]
+            return None
+
+    def put(self, identity: str, result: dict[str, Any]) -> None:
+        if self.ttl_seconds <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            self._results = {key: kept for key, kept in self._results.items() if kept[0] > now}
+            self._results[identity] = (now + self.ttl_seconds, result)
+
+
 def apply_authorizer(
-    invoke: Callable[[dict[str, Any]], tuple[Any, BaseException | None]], event: dict[str, Any]
+    invoke: Callable[[dict[str, Any]], tuple[Any, BaseException | None]],
+    event: dict[str, Any],
+    cache: AuthorizerCache | None = None,
 ) -> tuple[int, dict[str, str]] | None:
-    """Run a REQUEST authorizer as API Gateway does. On Allow, its context and principal go into
-    event.requestContext.authorizer and None is returned; otherwise API Gateway's own answer."""
-    if not any(name.lower() == "authorization" for name in (event.get("headers") or {})):
+    """Run a REQUEST authorizer as API Gateway does (its answer taken from `cache` while cached). On
+    Allow, its context and principal go into event.requestContext.authorizer and None is returned;
+    otherwise API Gateway's own answer."""
+    identity = next(
+        (value for name, value in (event.get("headers") or {}).items() if name.lower() == "authorization"),
+        None,
+    )
+    if not identity:
         return 401, {"message": "Unauthorized"}  # no identity source: the authorizer is not called
-    result, error = invoke(authorizer_event(event))
-    if error is not None:
-        if str(error) == "Unauthorized":
-            return 401, {"message": "Unauthorized"}
-        return 500, {"message": None}  # type: ignore[dict-item]
+    result = cache.get(identity) if cache is not None else None
+    if result is None:
+        result, error = invoke(authorizer_event(event))
+        if error is not None:
+            if str(error) == "Unauthorized":
+                return 401, {"message": "Unauthorized"}
+            return 500, {"message": None}  # type: ignore[dict-item]
+        if cache is not None and isinstance(result, dict):
+            cache.put(identity, result)
     arn = method_arn(event)
     statements = (result or {}).get("policyDocument", {}).get("Statement", [])
 

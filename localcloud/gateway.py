@@ -15,10 +15,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from localcloud.apigateway import apply_authorizer, match_route, rest_proxy_event
+from localcloud.apigateway import AuthorizerCache, apply_authorizer, match_route, rest_proxy_event
 from localcloud.runtime import FunctionRuntime, Invocation
 from localcloud.sigv4 import SignatureError, verify
-from tenancy_infra.topology import FUNCTIONS, ApiTrigger, FunctionSpec
+from tenancy_infra.topology import FUNCTIONS, ApiTrigger, AuthorizerTrigger, FunctionSpec
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's own limit
 Observer = Callable[[Invocation, str, Any], None]
@@ -44,6 +44,12 @@ class Gateway:
         self.admin = admin
         self.stage = stage
         self.functions = api_functions()
+        # As deployed: each authorizer's answers are cached per token for its result TTL.
+        self.authorizer_caches = {
+            spec.name: AuthorizerCache(spec.trigger.result_ttl_seconds)
+            for spec in FUNCTIONS
+            if isinstance(spec.trigger, AuthorizerTrigger)
+        }
 
     def observe_failure(self, method: str, path: str, error: Exception) -> None:
         import traceback
@@ -58,7 +64,7 @@ class Gateway:
             self.observe(invocation, "authorizer", authorizer_event)
             return invocation.result, invocation.error
 
-        return apply_authorizer(invoke, event)
+        return apply_authorizer(invoke, event, self.authorizer_caches.get(authorizer))
 
     def handle(
         self, method: str, raw_path: str, headers: Mapping[str, list[str]], body: bytes

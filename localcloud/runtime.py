@@ -37,6 +37,44 @@ class LambdaContext:
         return int(max(0.0, self.timeout_seconds - (time.monotonic() - self._started)) * 1000)
 
 
+_invocation = threading.local()
+_PER_INVOCATION = ("current_event", "lambda_context")
+
+
+def isolate_concurrent_invocations() -> None:
+    """Keep what Powertools' event handler holds per process, per thread.
+
+    The REST resolver stores the event being resolved and its context on the `BaseRouter` class
+    (`BaseRouter.current_event = ...`): right on Lambda, where an execution environment runs one
+    invocation at a time, wrong here, where concurrent invocations are threads of one process. Two
+    concurrent `POST /tenants` then read each other's body (one created the other's tenant, the
+    other answered 409). A metaclass property redirects the class-level writes to thread-local
+    storage, and a property in the class serves the reads.
+    """
+    from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+
+    if getattr(BaseRouter, "_tenancy_thread_local", False):
+        return
+
+    def slot(name: str) -> property:
+        return property(
+            lambda _self: getattr(_invocation, name, None),
+            lambda _self, value: setattr(_invocation, name, value),
+        )
+
+    for name in _PER_INVOCATION:  # reads and writes through instances
+        setattr(BaseRouter, name, slot(name))
+    # ... and through the class itself: a data descriptor on its metaclass takes `BaseRouter.x = v`.
+    meta = type("ThreadLocalRouterMeta", (type(BaseRouter),), {name: slot(name) for name in _PER_INVOCATION})
+    BaseRouter.__class__ = meta  # type: ignore[method-assign]
+    setattr(BaseRouter, "_tenancy_thread_local", True)  # noqa: B010 (mypy: not a declared attribute)
+
+
+class InvocationCrashed(BaseException):
+    """The execution environment died mid-invocation (a timeout, an out-of-memory kill): not an
+    Exception, so handler code cannot catch it; Lambda reports a function error."""
+
+
 @dataclass
 class Invocation:
     function: str
@@ -52,6 +90,7 @@ class FunctionRuntime:
     def __init__(
         self, root: Path = ROOT, scope: Callable[[str, Any], AbstractContextManager[None]] | None = None
     ) -> None:
+        isolate_concurrent_invocations()
         self._root = root
         self._scope = scope or (lambda _name, _event: nullcontext())
         self._idle: dict[str, list[ModuleType]] = {}
@@ -92,7 +131,7 @@ class FunctionRuntime:
         try:
             with self._scope(name, event):
                 result, error = module.lambda_handler(event, context), None
-        except Exception as exc:  # a function error, as Lambda reports it
+        except (Exception, InvocationCrashed) as exc:  # a function error, as Lambda reports it
             result, error = None, exc
         finally:
             with self._lock:

@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from localcloud.cloud import ACCESS_KEY, REGION, SECRET_KEY
-    from localcloud.tokens import UnknownUserError, issue_token, user_id_for
+    from localcloud.tokens import UnknownUserError, issue_token
     from tenancy import keys
     from tenancy.names import resource_name
 
@@ -54,20 +54,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"make token: no tenant with slug {args.tenant!r}", file=sys.stderr)
             return 2
         tenant_id = marker["Item"]["tenantId"]["S"]
-        user_id = user_id_for(cognito, pool_id, args.user)
-        attributes = {
-            a["Name"]: a["Value"]
-            for a in cognito.admin_get_user(UserPoolId=pool_id, Username=user_id)["UserAttributes"]  # type: ignore[attr-defined]
-        }
-        if attributes.get("custom:tenantId") != tenant_id:
+        try:  # the user with this email *in this tenant*: the same email may be in several
+            token = issue_token(cognito, pool_id, client_id, args.user, tenant_id)
+        except UnknownUserError:
             print(f"make token: {args.user} is not a user of {args.tenant}", file=sys.stderr)
             return 2
-        print(issue_token(cognito, pool_id, client_id, args.user))
+        print(token)
     except StopIteration:
         print("make token: no local user pool; is `make dev` running?", file=sys.stderr)
-        return 2
-    except UnknownUserError as error:
-        print(f"make token: {error}", file=sys.stderr)
         return 2
     except (BotoCoreError, ClientError) as error:
         print(

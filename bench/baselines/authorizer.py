@@ -1,4 +1,6 @@
-"""Verify the ID token (PyJWT: the standard library has no RS256) and GetItem the tenant."""
+"""Verify the ID token (PyJWT: the standard library has no RS256), GetItem the tenant, then GetItem
+the user's item as the tenant: route (GetParametersByPath) and tenant credentials (AssumeRole),
+cached per tenant as Tenancy caches them; the user item is read on every call."""
 
 import json
 import os
@@ -8,7 +10,31 @@ import boto3
 import jwt
 
 _dynamodb = boto3.client("dynamodb")
+_ssm = boto3.client("ssm")
+_sts = boto3.client("sts")
 _keys = {}
+_tables = {}
+_clients = {}
+
+
+def tenant_table_and_client(tenant_id):
+    if tenant_id not in _tables:
+        base = f"/{os.environ['APP_NAME']}/{os.environ['STAGE']}/tenants/{tenant_id}/"
+        params = _ssm.get_parameters_by_path(Path=base, Recursive=True)["Parameters"]
+        _tables[tenant_id] = next(p["Value"] for p in params if p["Name"].endswith("dynamodb/table-name"))
+    if tenant_id not in _clients:
+        creds = _sts.assume_role(
+            RoleArn=os.environ["TENANT_ACCESS_ROLE_ARN"],
+            RoleSessionName=f"tenant-{tenant_id}",
+            Tags=[{"Key": "TenantId", "Value": tenant_id}],
+        )["Credentials"]
+        _clients[tenant_id] = boto3.client(
+            "dynamodb",
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+        )
+    return _tables[tenant_id], _clients[tenant_id]
 
 
 def lambda_handler(event, context):
@@ -30,7 +56,16 @@ def lambda_handler(event, context):
         TableName=os.environ["CONTROL_TABLE_NAME"],
         Key={"PK": {"S": f"TENANT#{claims['custom:tenantId']}"}, "SK": {"S": "METADATA"}},
     )["Item"]
-    effect = "Allow" if tenant["provisioningStatus"]["S"] == "PROVISIONED" else "Deny"
+    tenant_id, user_id = claims["custom:tenantId"], claims["cognito:username"]
+    user = None
+    if tenant["provisioningStatus"]["S"] == "PROVISIONED":
+        table, client = tenant_table_and_client(tenant_id)
+        user = client.get_item(
+            TableName=table,
+            Key={"PK": {"S": f"TENANT#{tenant_id}"}, "SK": {"S": f"USER#{user_id}"}},
+            ConsistentRead=True,
+        ).get("Item")
+    effect = "Allow" if user is not None else "Deny"
     return {
         "principalId": claims["cognito:username"],
         "policyDocument": {
@@ -39,7 +74,7 @@ def lambda_handler(event, context):
         },
         "context": {
             "tenantId": claims["custom:tenantId"],
-            "role": claims["custom:role"],
+            "role": user["role"]["S"] if user else "",
             "tier": tenant["tier"]["S"],
         },
     }

@@ -10,10 +10,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tenancy.auth import JwksCache, TokenVerifier, Unauthenticated, fetch_jwks, issuer_for
-from tenancy.authorizer import authorize
-from tenancy.clients import client, region
+from tenancy.authorizer import Members, authorize
+from tenancy.clients import client, client_with_credentials, region
 from tenancy.config import get_settings
+from tenancy.credentials import TenantCredentials
 from tenancy.observability import logger, metrics, tracer
+from tenancy.routing import Router, RouteStore
 from tenancy.store import ControlStore
 
 
@@ -25,6 +27,17 @@ def verifier() -> TokenVerifier:
     return TokenVerifier(issuer, settings.user_pool_client_id, keys)
 
 
+@lru_cache(maxsize=1)
+def members() -> Members:
+    """Routes and tenant credentials are cached (as in app_api); the user item itself never is."""
+    settings = get_settings()
+    router = Router(
+        RouteStore(client("ssm"), settings.app_name, settings.stage), settings.route_cache_seconds
+    )
+    credentials = TenantCredentials(client("sts"), settings.tenant_access_role_arn, client_with_credentials)
+    return Members(router, credentials)
+
+
 @collector_resumes_after_first_event
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
@@ -32,7 +45,10 @@ def verifier() -> TokenVerifier:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         return authorize(
-            event, verifier(), ControlStore(client("dynamodb"), get_settings().control_table_name)
+            event,
+            verifier(),
+            ControlStore(client("dynamodb"), get_settings().control_table_name),
+            members(),
         )
     except Unauthenticated as refused:
         logger.info("request unauthenticated", reason=refused.message)

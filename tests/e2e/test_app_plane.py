@@ -3,6 +3,8 @@ from onboarding to the audit trail, and no route into another tenant."""
 
 from __future__ import annotations
 
+import base64
+import json
 import subprocess
 import sys
 from typing import Any
@@ -108,3 +110,52 @@ def test_tokens_are_required_and_checked(cloud: RunningCloud, tenants: dict[str,
     assert api.request("GET", "/me", token="forged.token.value").status == 401
     valid = token(cloud, "app-one", "a@app-one.example")
     assert api.request("GET", "/me", token=valid[:-3] + "abc").status == 401
+
+
+def claims_of(id_token: str) -> dict[str, Any]:
+    payload = id_token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))  # type: ignore[no-any-return]
+
+
+def test_a_removed_users_token_is_refused_and_writes_nothing(
+    cloud: RunningCloud, tenants: dict[str, Any]
+) -> None:
+    """The authorizer reads the user item on every call; API Gateway (and the local cloud, alike)
+    keeps an answer per token for the authorizer's result TTL. A token that was not answered within
+    that TTL before the removal is refused on its next request (one that was may still be served
+    from the cache until the TTL runs out: tests/integration/test_authorizer.py steps past it)."""
+    admin = User(cloud.client(), token(cloud, "app-one", "a@app-one.example"))
+    created = admin("POST", "/users", {"email": "leaver@app-one.example", "role": "member"})
+    assert created.status == 201
+    leaver_id = created.body["data"]["userId"]
+    working = User(cloud.client(), token(cloud, "app-one", "leaver@app-one.example"))
+    assert working("POST", "/agents", {"name": "made-before-removal"}).status == 201
+    leaver = User(cloud.client(), token(cloud, "app-one", "leaver@app-one.example"))  # issued, not used
+    names_before = sorted(a["name"] for a in admin("GET", "/agents?limit=100").body["data"])
+    audit_before = len(admin("GET", "/audit?limit=100").body["data"])
+
+    assert admin("DELETE", f"/users/{leaver_id}").status == 204
+
+    assert leaver("POST", "/agents", {"name": "made-after-removal"}).status == 403
+    assert leaver("GET", "/agents").status == 403
+    assert leaver("GET", "/me").status == 403
+    names_after = sorted(a["name"] for a in admin("GET", "/agents?limit=100").body["data"])
+    assert names_after == names_before
+    assert "made-after-removal" not in names_after
+    trail = admin("GET", "/audit?limit=100").body["data"]
+    assert [e["action"] for e in trail[audit_before:]] == ["user.delete"]
+
+
+def test_make_token_finds_the_user_within_the_tenant(cloud: RunningCloud, tenants: dict[str, Any]) -> None:
+    """The same email as a user of two tenants: `make token` gives each tenant's own user a token."""
+    user_ids = {}
+    for slug in ("app-one", "app-two"):
+        admin = User(cloud.client(), token(cloud, slug, f"a@{slug}.example"))
+        created = admin("POST", "/users", {"email": "both@people.example", "role": "member"})
+        assert created.status == 201, created.body
+        user_ids[slug] = created.body["data"]["userId"]
+    for slug, tenant in tenants.items():
+        issued = token(cloud, slug, "both@people.example")
+        assert claims_of(issued)["custom:tenantId"] == tenant["tenantId"]
+        me = User(cloud.client(), issued)("GET", "/me")
+        assert (me.status, me.body["data"]["userId"]) == (200, user_ids[slug])

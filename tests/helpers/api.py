@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from localcloud.apigateway import apply_authorizer, match_route, rest_proxy_event
+from localcloud.apigateway import AuthorizerCache, apply_authorizer, match_route, rest_proxy_event
 from localcloud.runtime import FunctionRuntime
 from tenancy_infra.topology import ApiTrigger, function
 
@@ -28,16 +28,25 @@ class ApiResponse:
 
 
 class ApiClient:
-    def __init__(self, runtime: FunctionRuntime, function_name: str, token: str | None = None) -> None:
+    def __init__(
+        self,
+        runtime: FunctionRuntime,
+        function_name: str,
+        token: str | None = None,
+        authorizer_cache: AuthorizerCache | None = None,
+    ) -> None:
+        """`authorizer_cache`: API Gateway's cache of the authorizer's answers, shared by every
+        client made from this one with as_user; None (the default) calls the authorizer every time."""
         self._runtime = runtime
         self._name = function_name
         trigger = function(function_name).trigger
         assert isinstance(trigger, ApiTrigger)
         self._trigger = trigger
         self.token = token
+        self.authorizer_cache = authorizer_cache
 
     def as_user(self, token: str | None) -> ApiClient:
-        return ApiClient(self._runtime, self._name, token)
+        return ApiClient(self._runtime, self._name, token, self.authorizer_cache)
 
     def request(self, method: str, url: str, body: Any = None, raw: str | bytes | None = None) -> ApiResponse:
         parts = urlsplit(url)
@@ -63,7 +72,7 @@ class ApiClient:
                 invocation = self._runtime.invoke(authorizer, authorizer_event)
                 return invocation.result, invocation.error
 
-            refused = apply_authorizer(invoke, event)
+            refused = apply_authorizer(invoke, event, self.authorizer_cache)
             if refused is not None:
                 return ApiResponse(refused[0], refused[1], {})
         invocation = self._runtime.invoke(self._name, event)

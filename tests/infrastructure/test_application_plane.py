@@ -182,14 +182,27 @@ def test_the_id_token_carries_tenant_and_role_which_users_cannot_write(synthesiz
 # --- the authorizer ----------------------------------------------------------------------------
 
 
-def test_authorizer_may_only_read_tenant_items_from_the_control_table(synthesized: Synthesized) -> None:
-    control = arn_of(synthesized, synthesized.stack.control_table)
+def test_authorizer_reads_the_tenant_and_the_user_item_only_as_the_tenant(synthesized: Synthesized) -> None:
+    """The tenant's status from the control table (GetItem, nothing else); the user item only through
+    the tenant-access role (its route to find the table): no app-table or silo permission of its own."""
+    stack = synthesized.stack
+    control = arn_of(synthesized, stack.control_table)
+    tenant_access = arn_of(synthesized, stack.tenant_access_role)
+    routes = statement_by_sid(synthesized, "authorizer", "ReadTenantRoutes")
+    assert flat(routes["Resource"]).endswith(f':parameter/{APP_NAME}/{STAGE}/tenants/*"]]}}')
     data = {
         (action, on)
         for action, on in grants(synthesized, "authorizer")
         if not action.startswith(("logs:", "xray:"))
     }
-    assert data == {("dynamodb:GetItem", flat(control))}
+    assert data == {
+        ("dynamodb:GetItem", flat(control)),
+        ("sts:AssumeRole", flat(tenant_access)),
+        ("sts:TagSession", flat(tenant_access)),
+        ("ssm:GetParameter", flat(routes["Resource"])),
+        ("ssm:GetParametersByPath", flat(routes["Resource"])),
+    }
+    assert not [g for g in data if synthesized.logical_id(stack.app_table) in g[1] or SILO_PREFIX in g[1]]
 
 
 # --- the app API -----------------------------------------------------------------------------
@@ -206,14 +219,20 @@ def test_app_api_has_no_data_permission_of_its_own(synthesized: Synthesized) -> 
     assert not [g for g in app_api if g[0].endswith("*") or (g[1] == '"*"' and not g[0].startswith("xray:"))]
 
 
-def test_app_api_assumes_only_the_tenant_access_role(synthesized: Synthesized) -> None:
-    statement = statement_by_sid(synthesized, "app_api", "AssumeTenantAccessRole")
+@pytest.mark.parametrize("function", ["app_api", "authorizer"])
+def test_the_tenant_data_readers_assume_only_the_tenant_access_role(
+    synthesized: Synthesized, function: str
+) -> None:
+    statement = statement_by_sid(synthesized, function, "AssumeTenantAccessRole")
     assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
     assert statement["Resource"] == arn_of(synthesized, synthesized.stack.tenant_access_role)
-    sts = {(a, on) for a, on in grants(synthesized, "app_api") if a.startswith("sts:")}
+    sts = {(a, on) for a, on in grants(synthesized, function) if a.startswith("sts:")}
     assert sts == {(a, flat(statement["Resource"])) for a in ("sts:AssumeRole", "sts:TagSession")}
+
+
+def test_no_other_function_assumes_a_role(synthesized: Synthesized) -> None:
     for function in synthesized.stack.functions:
-        if function != "app_api":
+        if function not in ("app_api", "authorizer"):
             assert not [g for g in grants(synthesized, function) if g[0].startswith("sts:")], function
 
 
@@ -293,13 +312,14 @@ def test_tenant_access_role_is_named_and_short_lived(synthesized: Synthesized) -
 
 
 def test_tenant_access_trust_policy_exactly(synthesized: Synthesized) -> None:
-    app_api_role = arn_of(synthesized, synthesized.stack.roles["app_api"])
+    # In the order CDK writes a composite principal (by logical id).
+    trusted = [arn_of(synthesized, synthesized.stack.roles[name]) for name in ("app_api", "authorizer")]
     assert tenant_access(synthesized)["AssumeRolePolicyDocument"] == {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"AWS": app_api_role},
+                "Principal": {"AWS": trusted},
                 "Action": ["sts:AssumeRole", "sts:TagSession"],
                 "Condition": {
                     "StringLike": {"aws:RequestTag/TenantId": "*"},
@@ -308,8 +328,12 @@ def test_tenant_access_trust_policy_exactly(synthesized: Synthesized) -> None:
             }
         ],
     }
-    # Trusted because the topology gives app_api (and only it) the role's ARN.
-    assert [spec.name for spec in FUNCTIONS if "TENANT_ACCESS_ROLE_ARN" in spec.environment] == ["app_api"]
+    # Trusted because the topology gives these two (and only them) the role's ARN: the authorizer
+    # reads each token's user item, the app API every item and object, as the tenant.
+    assert [spec.name for spec in FUNCTIONS if "TENANT_ACCESS_ROLE_ARN" in spec.environment] == [
+        "authorizer",
+        "app_api",
+    ]
 
 
 def test_tenant_access_policy_exactly(synthesized: Synthesized) -> None:
@@ -422,6 +446,7 @@ def test_cog4_on_app_methods_says_the_lambda_authorizer_verifies_the_cognito_tok
             "token_use",
             "expiry",
             "status",
+            "still a user of the tenant",
         ):
             assert words in reason, (path, words)
 

@@ -56,6 +56,7 @@ def test_the_benchmark_runs_and_writes_every_section(tmp_path: Path) -> None:
         assert bytecode["import_with_bytecode_ms"] > 0
         assert bytecode["import_source_only_ms"] > 0
     assert results["onboarding"]["tenants"] == 2
+    assert all(ms > 0 for ms in results["scale"]["create_p50_ms"])
 
 
 # The AWS calls each route makes, as the benchmark counts them through botocore's event hooks.

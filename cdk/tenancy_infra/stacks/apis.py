@@ -41,9 +41,10 @@ _NO_COGNITO_AUTHORIZER: dict[str, str] = {
     "IAM": "The control-plane API is for operators and internal services, authorized with AWS_IAM "
     "(SigV4); tenant end users never call it, so there is no Cognito user pool authorizer.",
     "CUSTOM": "A Lambda REQUEST authorizer verifies the Cognito ID token (RS256 signature against the "
-    "user pool's JWKS, issuer, audience = the app client, token_use, expiry) and the tenant's status "
-    "(PROVISIONED only), then hands tenant, user, role and tier to the API: more than a Cognito "
-    "user pool authorizer can check.",
+    "user pool's JWKS, issuer, audience = the app client, token_use, expiry), the tenant's status "
+    "(PROVISIONED only) and that the user is still a user of the tenant (its stored user item), "
+    "then hands tenant, user, stored role and tier to the API: more than a Cognito user pool "
+    "authorizer can check.",
 }
 
 
@@ -173,7 +174,9 @@ def build_request_authorizer(
     authorizer_name: str,
 ) -> apigw.RequestAuthorizer:
     """The token comes from the `identity_header`; a request without it is refused (401) by API
-    Gateway without invoking the function. Results are cached per token for `result_ttl_seconds`."""
+    Gateway without invoking the function. Results are cached per token for `result_ttl_seconds`
+    (topology.AUTHORIZER_RESULT_TTL_SECONDS): the bound on how long a removed user's token is
+    still honoured."""
     return apigw.RequestAuthorizer(
         scope,
         construct_id,

@@ -557,17 +557,31 @@ class TenancyStack(cdk.Stack):
         self._grant_items(self.control_table, role, "Table.grant always covers the table's GSIs")
 
     def _grant_authorizer(self, role: iam.Role) -> None:
-        # Reads the tenant's status and tier (TENANT#<id>/METADATA); nothing else, no other data.
+        """The tenant's status and tier (TENANT#<id>/METADATA in the control table), then the user's
+        own item in the tenant's partition through the tenant-access role; no other data."""
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="ReadTenantStatus", actions=["dynamodb:GetItem"], resources=[self.control_table.table_arn]
             )
         )
+        self._grant_tenant_data_access(role, "the authorizer reads the user item of each token's tenant")
 
     def _grant_app_api(self, role: iam.Role) -> None:
         """No data permission of its own: every item and object call goes through the tenant-access
         role, assumed per request with the TenantId session tag of the verified token."""
-        policy = _default_policy(role)
+        self._grant_tenant_data_access(role, "the app API reads the route of the tenant of each request")
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="ManageTenantUsers",
+                actions=list(APP_API_USER_ACTIONS),
+                resources=[self.user_pool.user_pool_arn],
+            )
+        )
+
+    def _grant_tenant_data_access(self, role: iam.Role, why: str) -> None:
+        """Tenant data only as the tenant: assume the tenant-access role (with its TenantId session
+        tag; the role trusts the functions whose topology environment names its ARN) and read the
+        tenant's route to find its table."""
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="AssumeTenantAccessRole",
@@ -582,19 +596,12 @@ class TenancyStack(cdk.Stack):
                 resources=[self._routes_arn()],
             )
         )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                sid="ManageTenantUsers",
-                actions=list(APP_API_USER_ACTIONS),
-                resources=[self.user_pool.user_pool_arn],
-            )
-        )
         acknowledge_wildcard(
-            policy,
+            _default_policy(role),
             "Resource",
             self._routes_arn(),
-            "Tenant routes live under /<app>/<stage>/tenants/<tenantId>/; the app API reads the route of "
-            "the tenant of each request (read-only: GetParameter and GetParametersByPath).",
+            f"Tenant routes live under /<app>/<stage>/tenants/<tenantId>/; {why} "
+            "(read-only: GetParameter and GetParametersByPath).",
         )
 
     def _tenant_access_role(self) -> iam.Role:

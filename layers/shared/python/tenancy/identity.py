@@ -37,7 +37,9 @@ class UserDirectory:
         )
 
     def remove(self, user_id: str) -> None:
-        """Disable, then delete (idempotent): a removed user's tokens stop working at once."""
+        """Disable, then delete (idempotent): the user can no longer sign in. Tokens already issued
+        stay valid JWTs until they expire; what refuses them is the authorizer, which reads the user
+        item (deleted before this) on every call (tenancy.authorizer)."""
         for call in (self._cognito.admin_disable_user, self._cognito.admin_delete_user):
             try:
                 call(UserPoolId=self._pool, Username=user_id)
