@@ -49,6 +49,7 @@ from tenancy_infra.topology import (
     APP_TABLE,
     CONTROL_TABLE,
     FUNCTIONS,
+    IDEMPOTENCY_TABLE,
     LAMBDA_PYTHON,
     USER_POOL,
     ApiTrigger,
@@ -160,9 +161,17 @@ class TenancyStack(cdk.Stack):
             table_name=self.name(APP_TABLE.suffix),
             removal_policy=RemovalPolicy.RETAIN,
         )
+        self.idempotency_table = build_table(
+            self,
+            "IdempotencyTable",
+            IDEMPOTENCY_TABLE,
+            table_name=self.name(IDEMPOTENCY_TABLE.suffix),
+            removal_policy=RemovalPolicy.DESTROY,  # replayable answers that expire within a day
+        )
         self.tables: dict[TableSpec, dynamodb.Table] = {
             CONTROL_TABLE: self.control_table,
             APP_TABLE: self.app_table,
+            IDEMPOTENCY_TABLE: self.idempotency_table,
         }
 
         self.access_logs_bucket = s3.Bucket(
@@ -269,6 +278,7 @@ class TenancyStack(cdk.Stack):
         return {
             "CONTROL_TABLE_NAME": self.control_table.table_name,
             "APP_TABLE_NAME": self.app_table.table_name,
+            "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
             "EVENT_BUS_NAME": self.event_bus.event_bus_name,
             "TENANT_BUCKET_NAME": self.tenant_bucket.bucket_name,
             "SILO_TEMPLATE_URL": self.silo_template.http_url,
@@ -547,6 +557,10 @@ class TenancyStack(cdk.Stack):
 
     def _grant_tenant_api(self, role: iam.Role) -> None:
         self._grant_items(self.control_table, role, "tenants are listed through GSI1 and GSI2")
+        # Powertools idempotency: read, claim (conditional put), complete and release one record.
+        self.idempotency_table.grant(
+            role, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
+        )
 
     def _grant_provisioning(self, role: iam.Role) -> None:
         # PENDING -> PROVISIONING; reading the stream comes with the event source.
