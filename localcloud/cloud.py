@@ -105,6 +105,7 @@ class LocalCloud:
 
     def __post_init__(self) -> None:
         self.log = LiveLog(self.options.verbose)
+        self.faults = Faults(on_inject=self.log.line)  # the live log shows each injected fault
 
     @property
     def endpoint(self) -> str:
@@ -162,8 +163,8 @@ class LocalCloud:
 
         get_settings.cache_clear()
         reset_clients()
-        for service in AWS_SERVICES:  # the functions' clients, with the fault hook on each
-            client(service).meta.events.register("before-call", self.faults.before_call)
+        for service in AWS_SERVICES:  # the functions' clients, with the fault hooks on each
+            self.faults.register(client(service))
 
         runtime = FunctionRuntime(scope=self.faults.scope)
         for spec in FUNCTIONS:  # warm every function once, as provisioned concurrency would
@@ -187,17 +188,19 @@ class LocalCloud:
                     resource_name(settings.app_name, settings.stage, spec.trigger.table.suffix),
                     REGION,
                 )
-                self._loop(f"stream:{spec.name}", StreamPump(reader, runtime, spec, sqs, dlq, self.log).pump)
+                pump = StreamPump(reader, runtime, spec, sqs, dlq, self.log, plan=self.faults.delivery)
+                self._loop(f"stream:{spec.name}", pump.pump)
             elif isinstance(spec.trigger, RuleTrigger):
-                pump = EventPump(
+                events = EventPump(
                     boto3.client("sqs", endpoint_url=self.endpoint),
                     self.resources.function_queues[spec.name],
                     self.resources.dead_letter_queues[spec.name],
                     runtime,
                     spec,
                     self.log,
+                    plan=self.faults.delivery,
                 )
-                self._loop(f"events:{spec.name}", pump.pump)
+                self._loop(f"events:{spec.name}", events.pump)
             elif isinstance(spec.trigger, ScheduleTrigger):
                 self._schedule(runtime, spec, spec.trigger)
 
@@ -229,22 +232,23 @@ class LocalCloud:
         self._threads.append(thread)
 
     def _admin(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, Any]]:
-        """The local cloud's own endpoints (unsigned, local only): health and fault injection."""
+        """The local cloud's own endpoints (unsigned, local only): health and fault injection
+        (localcloud/faults.py describes the rules)."""
         if path == "/_localcloud/health" and method == "GET":
             return 200, {"status": "ok", "aws_endpoint": self.endpoint}
         if path == "/_localcloud/faults":
             if method == "GET":
-                return 200, {"faults": self.faults.pending()}
+                return 200, {"faults": self.faults.pending(), "injected": self.faults.injected()}
             if method == "DELETE":
                 self.faults.clear()
-                return 200, {"faults": []}
+                return 200, {"faults": [], "injected": self.faults.injected()}
             if method == "POST":
                 try:
                     fault = Fault.parse(json.loads(body or b"{}"))
                 except (ValueError, TypeError) as error:
                     return 400, {"message": str(error)}
                 self.faults.add(fault)
-                return 201, {"fault": vars(fault)}
+                return 201, {"fault": fault.describe()}
         return 404, {"message": "unknown local cloud endpoint"}
 
     def request_stop(self) -> None:

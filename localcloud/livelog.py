@@ -47,6 +47,8 @@ def outcome_of(invocation: Invocation) -> str:
     if isinstance(result, dict) and "batchItemFailures" in result:
         failures = len(result["batchItemFailures"])
         return f"{failures} record(s) failed" if failures else "OK"
+    if isinstance(result, dict) and "ignored" in result:
+        return f"IGNORED {result['ignored']}"
     if isinstance(result, dict) and result.get("detail", {}).get("status") == "FAILED":
         return f"FAILED {result['detail'].get('error', '')[:200]}"
     return "OK"

@@ -5,12 +5,19 @@
 - EventPump: an EventBridge rule targets a queue per function (the server's own rule matching);
   each event is invoked asynchronously as Lambda would, retried `async_retry_attempts` times on
   function error, then sent to the function's DLQ.
+
+Both ask a planner (the local cloud's delivery faults) how to deliver each event: on time, held
+back and delivered later (reordered), and/or once more later (duplicated). A redelivered copy is
+delivered as it comes, never planned again.
 """
 
 from __future__ import annotations
 
+import copy
 import json
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from localcloud.runtime import FunctionRuntime, Invocation
@@ -18,10 +25,28 @@ from localcloud.streams import StreamReader
 from tenancy_infra.topology import FunctionSpec, RuleTrigger, StreamTrigger
 
 Observer = Callable[[Invocation, str, Any], None]
+REDELIVERY = "localcloud-redelivery"  # SQS message attribute of a copy the pump sent itself
 
 
 def _no_observer(invocation: Invocation, trigger: str, event: Any) -> None:
     return None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How a trigger delivers one event: `hold_seconds` set delivers it that much later instead of
+    now (after what arrives meanwhile); `duplicate_seconds` set delivers it once more that much later."""
+
+    hold_seconds: int | None = None
+    duplicate_seconds: int | None = None
+
+
+ON_TIME = Delivery()
+Planner = Callable[[str, Any], Delivery]
+
+
+def _on_time(function: str, event: Any) -> Delivery:
+    return ON_TIME
 
 
 def as_delivered(event: dict[str, Any], queue_url: str) -> dict[str, Any]:
@@ -39,6 +64,8 @@ class StreamPump:
         sqs: Any,
         dlq_url: str,
         observe: Observer = _no_observer,
+        plan: Planner = _on_time,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         assert isinstance(spec.trigger, StreamTrigger)
         self._reader = reader
@@ -48,18 +75,38 @@ class StreamPump:
         self._sqs = sqs
         self._dlq_url = dlq_url
         self._observe = observe
-        self._backlog: list[dict[str, Any]] = []
+        self._plan = plan
+        self._clock = clock
+        self._backlog: list[tuple[dict[str, Any], bool]] = []  # (record, planned already)
+        self._later: list[tuple[float, dict[str, Any]]] = []  # (due, record) held back or duplicated
 
     def pump(self) -> int:
-        """Deliver what the stream holds now; returns the number of records handled."""
-        self._backlog += self._reader.poll()
+        """Deliver what the stream holds now (and the held-back records now due); returns the number
+        of records handled."""
+        now = self._clock()
+        due = [record for at, record in self._later if at <= now]
+        self._later = [(at, record) for at, record in self._later if at > now]
+        self._backlog += [(record, False) for record in self._reader.poll()]
+        self._backlog += [(record, True) for record in due]
         handled = 0
         while self._backlog:
-            batch = self._backlog[: self._trigger.batch_size]
-            self._deliver(batch)
-            self._backlog = self._backlog[len(batch) :]
-            handled += len(batch)
+            taken = self._backlog[: self._trigger.batch_size]
+            self._backlog = self._backlog[len(taken) :]
+            batch = [record for record, planned in taken if planned or self._on_time(record, now)]
+            if batch:
+                self._deliver(batch)
+            handled += len(taken)
         return handled
+
+    def _on_time(self, record: dict[str, Any], now: float) -> bool:
+        """Plan one record's delivery: False when it is held back for later."""
+        delivery = self._plan(self._spec.name, record)
+        if delivery.duplicate_seconds is not None:
+            self._later.append((now + delivery.duplicate_seconds, copy.deepcopy(record)))
+        if delivery.hold_seconds is not None:
+            self._later.append((now + delivery.hold_seconds, record))
+            return False
+        return True
 
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
         pending = batch
@@ -102,6 +149,7 @@ class EventPump:
         runtime: FunctionRuntime,
         spec: FunctionSpec,
         observe: Observer = _no_observer,
+        plan: Planner = _on_time,
     ) -> None:
         assert isinstance(spec.trigger, RuleTrigger)
         self._sqs = sqs
@@ -111,6 +159,7 @@ class EventPump:
         self._spec = spec
         self._attempts = spec.trigger.async_retry_attempts + 1
         self._observe = observe
+        self._plan = plan
 
     def pump(self, wait_seconds: int = 0) -> int:
         """Deliver the events waiting in the function's queue; returns how many were received."""
@@ -119,12 +168,16 @@ class EventPump:
             MaxNumberOfMessages=10,
             WaitTimeSeconds=wait_seconds,
             AttributeNames=["ApproximateReceiveCount"],
+            MessageAttributeNames=[REDELIVERY],
         ).get("Messages", [])
         for message in messages:
             event = as_delivered(json.loads(message["Body"]), self._queue_url)
+            received = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+            first = received == 1 and REDELIVERY not in message.get("MessageAttributes", {})
+            if first and not self._on_time(message, event):
+                continue
             invocation = self._runtime.invoke(self._spec.name, event, self._spec.timeout_seconds)
             self._observe(invocation, f"eventbridge {event.get('detail-type')}", event)
-            received = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
             if invocation.error is None:
                 self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
             elif received >= self._attempts:
@@ -135,3 +188,20 @@ class EventPump:
                     QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
                 )
         return len(messages)
+
+    def _on_time(self, message: dict[str, Any], event: dict[str, Any]) -> bool:
+        """Plan the first delivery of an event: copies for later go back to the queue (delayed), and
+        a held-back event leaves it now (False) to come back as its copy."""
+        delivery = self._plan(self._spec.name, event)
+        for delay, why in ((delivery.duplicate_seconds, "duplicate"), (delivery.hold_seconds, "reorder")):
+            if delay is not None:
+                self._sqs.send_message(
+                    QueueUrl=self._queue_url,
+                    MessageBody=message["Body"],
+                    DelaySeconds=delay,
+                    MessageAttributes={REDELIVERY: {"DataType": "String", "StringValue": why}},
+                )
+        if delivery.hold_seconds is None:
+            return True
+        self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return False

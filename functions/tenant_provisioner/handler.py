@@ -15,7 +15,7 @@ from tenancy.events import EventPublisher
 from tenancy.identity import UserDirectory
 from tenancy.models.envelopes import TenantLifecycleEvent
 from tenancy.observability import bind_tenant, logger, metrics, tracer
-from tenancy.provisioner import Deadline, Provisioner
+from tenancy.provisioner import Deadline, Ledger, Provisioner
 from tenancy.provisioner.silo import SiloStacks
 from tenancy.routing import RouteStore
 
@@ -35,6 +35,7 @@ def provisioner() -> Provisioner:
             LazyClient("events"), settings.event_bus_name, settings.application_plane_source
         ),
         users=UserDirectory(LazyClient("cognito-idp"), settings.user_pool_id),
+        ledger=Ledger(LazyClient("dynamodb"), settings.app_table_name),
     )
 
 
@@ -52,4 +53,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         settings.provisioner_poll_seconds,
     )
     result = provisioner().handle(request.detail_type, request.detail, deadline)
+    if isinstance(result, str):  # a stale request, ignored
+        return {"ignored": result}
     return {"detailType": result.detail_type, "detail": result.detail.model_dump(by_alias=True, mode="json")}

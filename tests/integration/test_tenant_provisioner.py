@@ -244,3 +244,79 @@ def test_silo_without_a_template_fails_with_the_reason(cloud: Cloud, monkeypatch
     assert result["detail"]["status"] == "FAILED"
     assert result["detail"]["error"] == "StackFailed: SILO_TEMPLATE_URL is not configured"
     assert route(cloud) == {}
+
+
+def test_silo_offboarding_redelivered_after_its_stack_was_deleted_completes(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first attempt removed the users and deleted the stack (and with it the table holding the
+    USER# items), then died before removing the route: the redelivery must not look for users in
+    the deleted table, and must finish the job."""
+    from localcloud.runtime import InvocationCrashed
+
+    resources = provision(cloud, request("TenantOnboarding", "ENTERPRISE"))["detail"]["resources"]
+
+    def dies(self: RouteStore, tenant_id: str) -> None:
+        raise InvocationCrashed("the execution environment died")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(RouteStore, "delete", dies)
+        first = cloud.runtime.invoke("tenant_provisioner", request("TenantOffboarding", "ENTERPRISE"))
+    assert isinstance(first.error, InvocationCrashed)
+    assert resources["dedicatedTable"] not in boto3.client("dynamodb").list_tables()["TableNames"]
+    assert route(cloud)["isolation"] == "silo"
+
+    result = provision(cloud, request("TenantOffboarding", "ENTERPRISE"))
+    assert result["detail"]["status"] == "COMPLETED", result["detail"]["error"]
+    assert route(cloud) == {}
+    [event] = cloud.bus_events("TenantDeprovisioned")
+    assert event["detail"]["status"] == "COMPLETED"
+
+
+def lifecycle(detail_type: str, tier: str, operation: str, requested_at: str) -> dict[str, Any]:
+    event = request(detail_type, tier)
+    event["detail"].update(operationId=operation, timestamp=requested_at)
+    return event
+
+
+@pytest.mark.parametrize("tier", ["PRO", "ENTERPRISE"])
+def test_an_onboarding_redelivered_after_the_offboarding_brings_nothing_back(cloud: Cloud, tier: str) -> None:
+    onboarding = lifecycle("TenantOnboarding", tier, "op-1", "2026-11-25T10:00:00.000Z")
+    provision(cloud, onboarding)
+    provision(cloud, lifecycle("TenantOffboarding", tier, "op-2", "2026-11-25T10:05:00.000Z"))
+
+    late = provision(cloud, onboarding)  # EventBridge delivers the first request once more
+    assert route(cloud) == {}
+    assert keys_under(cloud.settings.tenant_bucket_name) == []
+    live = boto3.client("cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE"])["StackSummaries"]
+    assert live == []
+    assert len(cloud.bus_events("TenantProvisioned")) == 1  # no result for a request nobody waits for
+    assert late["ignored"] == "stale request: the tenant's latest operation is op-2"
+
+
+def test_an_offboarding_redelivered_after_the_tenant_was_onboarded_again_takes_nothing_away(
+    cloud: Cloud,
+) -> None:
+    offboarding = lifecycle("TenantOffboarding", "PRO", "op-2", "2026-11-25T10:05:00.000Z")
+    provision(cloud, lifecycle("TenantOnboarding", "PRO", "op-1", "2026-11-25T10:00:00.000Z"))
+    provision(cloud, offboarding)  # (its result failed, say, and the operator retried the tenant)
+    provision(cloud, lifecycle("TenantOnboarding", "PRO", "op-3", "2026-11-25T10:10:00.000Z"))
+    put_app_item(cloud, TID, "AGENT#1")
+
+    late = provision(cloud, offboarding)
+    assert route(cloud).get("isolation") == "pool"
+    assert "AGENT#1" in partition(cloud, TID)
+    assert keys_under(cloud.settings.tenant_bucket_name) == [f"tenants/{TID}/.tenant.json"]
+    assert late["ignored"] == "stale request: the tenant's latest operation is op-3"
+
+
+def test_the_current_request_delivered_again_acts_again(cloud: Cloud) -> None:
+    first = lifecycle("TenantOnboarding", "PRO", "op-1", "2026-11-25T10:00:00.000Z")
+    provision(cloud, first)
+    boto3.client("s3").delete_object(
+        Bucket=cloud.settings.tenant_bucket_name, Key=f"tenants/{TID}/.tenant.json"
+    )
+    republished = lifecycle("TenantOnboarding", "PRO", "op-1", "2026-11-25T10:00:01.000Z")
+    assert provision(cloud, republished)["detail"]["status"] == "COMPLETED"
+    assert provision(cloud, first)["detail"]["status"] == "COMPLETED"  # an older copy of the same request
+    assert keys_under(cloud.settings.tenant_bucket_name) == [f"tenants/{TID}/.tenant.json"]

@@ -2,6 +2,7 @@
 
 Every failure becomes a FAILED result carrying the error, so no tenant is left waiting; only a silo
 stack still in progress when the invocation runs out of time is raised, to be resumed by a retry.
+A request redelivered after its tenant has moved on to a later operation is ignored (ledger.py).
 """
 
 from __future__ import annotations
@@ -28,11 +29,12 @@ from tenancy.models.events import (
 from tenancy.names import DEPROVISIONED, OFFBOARDING, ONBOARDING, PROVISIONED, pool_prefix, silo_stack_name
 from tenancy.observability import count, logger
 from tenancy.provisioner import pool
+from tenancy.provisioner.ledger import Ledger
 from tenancy.provisioner.silo import Deadline, SiloStacks, StackStillInProgress
 from tenancy.routing import Route, RouteStore
 from tenancy.timestamps import now_iso
 
-__all__ = ["Deadline", "Provisioner", "StackStillInProgress"]
+__all__ = ["Deadline", "Ledger", "Provisioner", "StackStillInProgress"]
 
 
 PROVISIONER_ACTOR = "system:tenant-provisioner"
@@ -47,15 +49,28 @@ class Provisioner:
     stacks: SiloStacks
     publisher: EventPublisher
     users: UserDirectory
+    ledger: Ledger
 
-    def handle(self, detail_type: str, detail: TenantLifecycleDetail, deadline: Deadline) -> Event:
-        """Do the requested work, publish its result, and return the published event."""
+    def handle(self, detail_type: str, detail: TenantLifecycleDetail, deadline: Deadline) -> Event | str:
+        """Do the requested work, publish its result, and return the published event; or, for a
+        stale request (see ledger.py), do nothing and say why."""
+        if detail_type not in (ONBOARDING, OFFBOARDING):
+            raise ValueError(f"unexpected detail-type {detail_type!r}")
+        superseded_by = self.ledger.claim(detail_type, detail)
+        if superseded_by is not None:
+            logger.warning(
+                "stale lifecycle request ignored",
+                tenant_id=detail.tenant_id,
+                detail_type=detail_type,
+                operation_id=detail.operation_id,
+                latest_operation_id=superseded_by,
+            )
+            count("StaleLifecycleRequestIgnored", detail.tenant_id)
+            return f"stale request: the tenant's latest operation is {superseded_by}"
         if detail_type == ONBOARDING:
             event = Event(PROVISIONED, self.onboard(detail, deadline))
-        elif detail_type == OFFBOARDING:
-            event = Event(DEPROVISIONED, self.offboard(detail, deadline))
         else:
-            raise ValueError(f"unexpected detail-type {detail_type!r}")
+            event = Event(DEPROVISIONED, self.offboard(detail, deadline))
         self.publisher.publish([event])
         return event
 
@@ -87,7 +102,11 @@ class Provisioner:
         try:
             route = self.routes.get(tenant_id)
             table = route.table_name if route else self.settings.app_table_name
-            if isolation is Isolation.POOL or route is not None:
+            if isolation is Isolation.POOL or (
+                # The users are removed before the silo stack's deletion starts, and the stack takes
+                # their USER# items with its table: once it is deleting, a retry has no users to find.
+                route is not None and not self.stacks.deletion_started(self._stack_name(tenant_id))
+            ):
                 self._remove_users(tenant_id, table)
             if isolation is Isolation.SILO:
                 self._deprovision_silo(tenant_id, deadline)

@@ -105,6 +105,11 @@ class SiloStacks:
             return {}
         return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
+    def deletion_started(self, stack_name: str) -> bool:
+        """The stack is being deleted or gone (its resources may be gone already)."""
+        stack = self._describe(stack_name)
+        return stack is None or stack["StackStatus"] in GONE | {"DELETE_IN_PROGRESS"}
+
     def ensure_deleted(self, stack_name: str, deadline: Deadline) -> None:
         stack = self._describe(stack_name)
         if stack is None or stack["StackStatus"] in GONE:
