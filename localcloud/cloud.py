@@ -79,7 +79,57 @@ class Options:
     app_name: str = "tenancy"
     stage: str = "local"
     verbose: bool = False
-    poll_seconds: float = 0.02
+    # Pumps sleep this long when idle; a function's write or PutEvents wakes them at once, so this
+    # only bounds how late a change made from outside (the AWS CLI, a delayed message) is seen.
+    idle_seconds: float = 0.5
+
+
+DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
+STREAM, EVENTS = "stream", "events"
+
+
+class Activity:
+    """Wakes idle pumps when a function makes a call that may give them work: a write to a table
+    with a stream wakes the stream pumps, a PutEvents the event pumps. Without it every pump polled
+    the endpoint many times a second, which kept an idle `make dev` busy and, under load, spent most
+    of the AWS endpoint's time on empty polls."""
+
+    def __init__(self, streamed_tables: frozenset[str] = frozenset()) -> None:
+        self.streamed_tables = streamed_tables
+        self._waiters: dict[str, list[threading.Event]] = {STREAM: [], EVENTS: []}
+
+    def waiter(self, kind: str) -> threading.Event:
+        event = threading.Event()
+        self._waiters[kind].append(event)
+        return event
+
+    def wake(self, *kinds: str) -> None:
+        for kind in kinds or tuple(self._waiters):
+            for event in self._waiters[kind]:
+                event.set()
+
+    def register(self, client: Any) -> None:
+        client.meta.events.register("before-parameter-build", self._note)
+        client.meta.events.register("after-call", self._after_call)
+
+    def _note(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        if model.name == "PutEvents":
+            context["localcloud_wakes"] = EVENTS
+        elif model.name in DYNAMODB_WRITES and self.streamed_tables & _tables_of(params):
+            context["localcloud_wakes"] = STREAM
+
+    def _after_call(self, context: dict[str, Any], **_: Any) -> None:
+        kind = context.get("localcloud_wakes")
+        if kind is not None:
+            self.wake(kind)
+
+
+def _tables_of(params: dict[str, Any]) -> set[str]:
+    """The tables a DynamoDB write names (single-item, transaction or batch)."""
+    tables = {params["TableName"]} if "TableName" in params else set()
+    for item in params.get("TransactItems", []):
+        tables |= {op.get("TableName") for op in item.values() if isinstance(op, dict)}
+    return tables | set(params.get("RequestItems", {}))
 
 
 def check_port(host: str, port: int, what: str) -> None:
@@ -100,6 +150,7 @@ class LocalCloud:
     faults: Faults = field(default_factory=Faults)
     resources: LocalResources | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
+    _activity: Activity = field(default_factory=Activity)
     _threads: list[threading.Thread] = field(default_factory=list)
     _servers: list[Any] = field(default_factory=list)
 
@@ -139,15 +190,11 @@ class LocalCloud:
             os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
             sys.stdout = _WithoutFunctionOutput(sys.stdout)
 
-        from moto.server import ThreadedMotoServer
+        from localcloud.awsserver import AwsServerProcess
 
-        from localcloud import moto_fixes
-
-        moto_fixes.apply()
-
-        moto_server = ThreadedMotoServer(ip_address=opts.host, port=opts.aws_port, verbose=False)
-        moto_server.start()
-        self._servers.append(moto_server)
+        aws_server = AwsServerProcess(opts.host, opts.aws_port)  # moto, with the fixes, on the other core
+        aws_server.start()
+        self._servers.append(aws_server)
 
         import boto3
 
@@ -163,8 +210,14 @@ class LocalCloud:
 
         get_settings.cache_clear()
         reset_clients()
-        for service in AWS_SERVICES:  # the functions' clients, with the fault hooks on each
+        self._activity.streamed_tables = frozenset(
+            resource_name(opts.app_name, opts.stage, spec.trigger.table.suffix)
+            for spec in FUNCTIONS
+            if isinstance(spec.trigger, StreamTrigger)
+        )
+        for service in AWS_SERVICES:  # the functions' clients, with the fault and wake-up hooks
             self.faults.register(client(service))
+            self._activity.register(client(service))
 
         runtime = FunctionRuntime(scope=self.faults.scope)
         for spec in FUNCTIONS:  # warm every function once, as provisioned concurrency would
@@ -189,7 +242,7 @@ class LocalCloud:
                     REGION,
                 )
                 pump = StreamPump(reader, runtime, spec, sqs, dlq, self.log, plan=self.faults.delivery)
-                self._loop(f"stream:{spec.name}", pump.pump)
+                self._loop(STREAM, f"stream:{spec.name}", pump.pump)
             elif isinstance(spec.trigger, RuleTrigger):
                 events = EventPump(
                     boto3.client("sqs", endpoint_url=self.endpoint),
@@ -200,7 +253,7 @@ class LocalCloud:
                     self.log,
                     plan=self.faults.delivery,
                 )
-                self._loop(f"events:{spec.name}", events.pump)
+                self._loop(EVENTS, f"events:{spec.name}", events.pump)
             elif isinstance(spec.trigger, ScheduleTrigger):
                 self._schedule(runtime, spec, spec.trigger)
 
@@ -216,16 +269,19 @@ class LocalCloud:
         thread.start()
         self._threads.append(thread)
 
-    def _loop(self, name: str, pump: Any) -> None:
+    def _loop(self, kind: str, name: str, pump: Any) -> None:
+        woken = self._activity.waiter(kind)
+
         def run() -> None:
             while not self._stop.is_set():
+                woken.clear()  # before pumping: a wake-up during the pump is kept for the wait
                 try:
                     moved = pump()
                 except Exception as error:  # keep pumping; the log says what went wrong
                     self.log.line(f"pump {name} failed: {type(error).__name__}: {error}")
                     moved = 0
                 if not moved:
-                    self._stop.wait(self.options.poll_seconds)
+                    woken.wait(self.options.idle_seconds)
 
         thread = threading.Thread(target=run, name=name, daemon=True)
         thread.start()
@@ -253,9 +309,11 @@ class LocalCloud:
 
     def request_stop(self) -> None:
         self._stop.set()
+        self._activity.wake()
 
     def stop(self) -> None:
         self._stop.set()
+        self._activity.wake()
         for thread in self._threads:
             thread.join(timeout=5)
         for server in reversed(self._servers):

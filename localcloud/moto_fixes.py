@@ -11,6 +11,12 @@
   writes and never again a new one), and every transaction costs time in proportion to everything
   stored. Here a transaction checks every condition first, writes only when all hold, and undoes
   exactly the items it wrote (and their stream records) if a write still fails.
+- moto's server finds the service of every request by listing its own package directory and trying
+  hundreds of URL patterns; under load that was a large share of each call. Both answers never
+  change in a running server, so they are computed once per host.
+- An EventBridge target without an input transformer receives the event itself, `account` included;
+  moto rebuilt it through a JSON-path template for every target of every event (leaving `account`
+  out), a large share of each PutEvents.
 - TransactWriteItems honours `ClientRequestToken` as DynamoDB does: the same token within ten
   minutes returns success without writing again (a retry of a transaction that committed), and the
   same token with other parameters is `IdempotentParameterMismatchException`.
@@ -248,9 +254,51 @@ def client_request_tokens() -> None:
     DynamoHandler._tenancy_tokens = True
 
 
+def server_dispatch_once_per_host() -> None:
+    from moto import backends
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    if getattr(DomainDispatcherApplication, "_tenancy_dispatch", False):
+        return
+    modules = frozenset(backends.list_of_moto_modules())
+    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    original = DomainDispatcherApplication.get_backend_for_host
+    known: dict[str | None, Any] = {}
+
+    @functools.wraps(original)
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        if host not in known:
+            known[host] = original(self, host)
+        return known[host]
+
+    DomainDispatcherApplication.get_backend_for_host = get_backend_for_host  # type: ignore[method-assign]
+    DomainDispatcherApplication._tenancy_dispatch = True  # type: ignore[attr-defined]
+
+
+_EVENT_FIELDS = ("version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail")
+
+
+def events_delivered_whole() -> None:
+    from moto.events.utils import EventTemplateParser
+
+    if getattr(EventTemplateParser, "_tenancy_whole", False):
+        return
+    original = EventTemplateParser.parse
+
+    def parse(input_template: Any, input_paths_map: Any, event: Any) -> dict[str, Any]:
+        if input_template or input_paths_map:
+            return original(input_template, input_paths_map, event)  # type: ignore[no-any-return]
+        return {name: copy.deepcopy(event[name]) for name in _EVENT_FIELDS if name in event}
+
+    EventTemplateParser.parse = staticmethod(parse)  # type: ignore[method-assign,assignment]
+    EventTemplateParser._tenancy_whole = True  # type: ignore[attr-defined]
+
+
 def apply() -> None:
     """Every fix above (transactions first, so the write lock wraps the faithful version)."""
     transactions_without_table_copies()
     client_request_tokens()
     serialize_dynamodb_writes()
     partition_local_queries()
+    server_dispatch_once_per_host()
+    events_delivered_whole()

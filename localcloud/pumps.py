@@ -3,8 +3,8 @@
 - StreamPump: like a DynamoDB event source mapping with ReportBatchItemFailures: a batch is retried
   from the first failed record, at most `retry_attempts` times, then the failed records go to a DLQ.
 - EventPump: an EventBridge rule targets a queue per function (the server's own rule matching);
-  each event is invoked asynchronously as Lambda would, retried `async_retry_attempts` times on
-  function error, then sent to the function's DLQ.
+  each event is invoked asynchronously as Lambda would (side by side, up to ASYNC_CONCURRENCY at
+  once), retried `async_retry_attempts` times on function error, then sent to the function's DLQ.
 
 Both ask a planner (the local cloud's delivery faults) how to deliver each event: on time, held
 back and delivered later (reordered), and/or once more later (duplicated). A redelivered copy is
@@ -17,6 +17,7 @@ import copy
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from localcloud.streams import StreamReader
 from tenancy_infra.topology import FunctionSpec, RuleTrigger, StreamTrigger
 
 Observer = Callable[[Invocation, str, Any], None]
+ASYNC_CONCURRENCY = 10  # asynchronous invocations a function runs at once (one poll's worth)
 REDELIVERY = "localcloud-redelivery"  # SQS message attribute of a copy the pump sent itself
 
 
@@ -160,9 +162,13 @@ class EventPump:
         self._attempts = spec.trigger.async_retry_attempts + 1
         self._observe = observe
         self._plan = plan
+        # Lambda runs asynchronous invocations side by side (one execution environment each), so a
+        # backlog of events is worked off concurrently, not one event after the other.
+        self._workers = ThreadPoolExecutor(max_workers=ASYNC_CONCURRENCY, thread_name_prefix=spec.name)
 
     def pump(self, wait_seconds: int = 0) -> int:
-        """Deliver the events waiting in the function's queue; returns how many were received."""
+        """Deliver the events waiting in the function's queue, concurrently as Lambda invokes them;
+        returns how many were received."""
         messages = self._sqs.receive_message(
             QueueUrl=self._queue_url,
             MaxNumberOfMessages=10,
@@ -170,24 +176,26 @@ class EventPump:
             AttributeNames=["ApproximateReceiveCount"],
             MessageAttributeNames=[REDELIVERY],
         ).get("Messages", [])
-        for message in messages:
-            event = as_delivered(json.loads(message["Body"]), self._queue_url)
-            received = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
-            first = received == 1 and REDELIVERY not in message.get("MessageAttributes", {})
-            if first and not self._on_time(message, event):
-                continue
-            invocation = self._runtime.invoke(self._spec.name, event, self._spec.timeout_seconds)
-            self._observe(invocation, f"eventbridge {event.get('detail-type')}", event)
-            if invocation.error is None:
-                self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
-            elif received >= self._attempts:
-                self._sqs.send_message(QueueUrl=self._dlq_url, MessageBody=message["Body"])
-                self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
-            else:  # make it visible again for the retry
-                self._sqs.change_message_visibility(
-                    QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                )
+        list(self._workers.map(self._deliver, messages))  # every one delivered before the next poll
         return len(messages)
+
+    def _deliver(self, message: dict[str, Any]) -> None:
+        event = as_delivered(json.loads(message["Body"]), self._queue_url)
+        received = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        first = received == 1 and REDELIVERY not in message.get("MessageAttributes", {})
+        if first and not self._on_time(message, event):
+            return
+        invocation = self._runtime.invoke(self._spec.name, event, self._spec.timeout_seconds)
+        self._observe(invocation, f"eventbridge {event.get('detail-type')}", event)
+        if invocation.error is None:
+            self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+        elif received >= self._attempts:
+            self._sqs.send_message(QueueUrl=self._dlq_url, MessageBody=message["Body"])
+            self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+        else:  # make it visible again for the retry
+            self._sqs.change_message_visibility(
+                QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
 
     def _on_time(self, message: dict[str, Any], event: dict[str, Any]) -> bool:
         """Plan the first delivery of an event: copies for later go back to the queue (delayed), and

@@ -138,3 +138,45 @@ def test_a_token_of_a_cancelled_transaction_does_not_replay_a_success(dynamodb: 
         with pytest.raises(ClientError) as refused:
             dynamodb.transact_write_items(TransactItems=items, ClientRequestToken="t")
         assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
+
+
+def test_an_event_reaches_a_queue_target_whole_as_eventbridge_delivers_it() -> None:
+    import json
+
+    from moto import mock_aws
+
+    from localcloud import moto_fixes
+
+    moto_fixes.apply()
+    with mock_aws():
+        events = boto3.client("events", region_name="us-east-1")
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="target")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        events.put_rule(Name="all", EventPattern=json.dumps({"source": ["tenancy.control-plane"]}))
+        events.put_targets(Rule="all", Targets=[{"Id": "q", "Arn": arn}])
+        events.put_events(
+            Entries=[
+                {"Source": "tenancy.control-plane", "DetailType": "TenantOnboarding", "Detail": '{"a": [1]}'}
+            ]
+        )
+        [message] = sqs.receive_message(QueueUrl=url)["Messages"]
+        delivered = json.loads(message["Body"])
+        assert set(delivered) == {
+            "version",
+            "id",
+            "detail-type",
+            "source",
+            "account",
+            "time",
+            "region",
+            "resources",
+            "detail",
+        }
+        assert (delivered["account"], delivered["detail"], delivered["resources"]) == (
+            "123456789012",
+            {"a": [1]},
+            [],
+        )
+        assert delivered["detail-type"] == "TenantOnboarding"
+        assert delivered["time"].endswith("Z")  # ISO 8601, as EventBridge sends it

@@ -13,7 +13,14 @@ from typing import Any
 
 from botocore.config import Config
 
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
+# One invocation at a time uses a client on Lambda; the local cloud runs many side by side in one
+# process, and botocore's default pool of 10 connections would make each extra one connect anew.
+_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=5,
+    read_timeout=30,
+    max_pool_connections=50,
+)
 _LOCK = threading.Lock()  # a botocore Session is not thread-safe; the clients it makes are
 
 
