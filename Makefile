@@ -129,8 +129,7 @@ token: $(STAMP) ## print an ID token of a tenant user of the running local cloud
 	@$(BIN)/python -m localcloud.token $(TENANT) $(USER) --aws-port $(AWS_PORT)
 
 openapi: $(STAMP) ## write the OpenAPI documents generated from the API handlers to .build/openapi/
-	@mkdir -p .build/openapi
-	@PYTHONPATH=layers/shared/python:cdk:. $(BIN)/python -c 'from localcloud.runtime import FunctionRuntime; from tenancy_infra.topology import FUNCTIONS, ApiTrigger; [open(f".build/openapi/{s.name}.json", "w").write(FunctionRuntime().module(s.name).app.get_openapi_json_schema(title=s.name)) or print(f".build/openapi/{s.name}.json") for s in FUNCTIONS if isinstance(s.trigger, ApiTrigger)]'
+	@PYTHONPATH=layers/shared/python:cdk:. $(BIN)/python -m localcloud.openapi .build/openapi
 
 bench: install build bench-env ## measure cold start, warm latency, AWS calls, onboarding, scale, sizes -> bench/results.json
 	$(BIN)/python -m bench.run

@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import unquote
 
 from tenancy_infra.topology import Route
 
@@ -18,12 +19,14 @@ _TEXT_TYPES = ("application/json", "text/", "application/xml", "application/x-ww
 
 
 def match_route(routes: Iterable[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-    """The route (resource template) matching `method path`, with its path parameters."""
+    """The route (resource template) matching `method path` (the path as sent, percent-encoded),
+    with its path parameters decoded as API Gateway hands them over: `/tenants/abc%2B2p` gives
+    `{"tenantId": "abc+2p"}`, while the event's `path` stays encoded."""
     for route in routes:
         pattern = "^" + _PARAM.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", route.path) + "/?$"
         found = re.match(pattern, path)
         if found and route.method == method.upper():
-            return route, dict(found.groupdict())
+            return route, {name: unquote(value) for name, value in found.groupdict().items()}
     return None
 
 

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from localcloud.apigateway import AuthorizerCache, apply_authorizer, match_route, rest_proxy_event
 from localcloud.runtime import FunctionRuntime, Invocation
@@ -108,7 +108,7 @@ class Gateway:
                 method=method,
                 path=path,
                 resource=route.path,
-                path_parameters={name: unquote(value) for name, value in params.items()},
+                path_parameters=params,
                 query=parse_qs(split.query, keep_blank_values=True),
                 headers=headers,
                 body=body or None,
@@ -148,6 +148,9 @@ def _proxy_response(result: dict[str, Any]) -> tuple[int, list[tuple[str, str]],
 class _Handler(BaseHTTPRequestHandler):
     gateway: Gateway
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle's algorithm on, a kept-alive connection
+    # waits out the client's delayed ACK (about 40 ms) on every response.
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -166,9 +169,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":
+            self.wfile.write(payload)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+    def __getattr__(self, name: str) -> Any:
+        # Every method reaches the gateway (http.server would answer one it has no do_<METHOD> for,
+        # TRACE or QUERY, with its own 501 HTML page); API Gateway answers a method no route
+        # declares with its JSON 403, like an unknown path.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         return None

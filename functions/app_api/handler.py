@@ -11,7 +11,7 @@ from tenancy.coldstart import collector_resumes_after_first_event
 from functools import lru_cache
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -35,13 +35,16 @@ from tenancy.models.app import (
 from tenancy.observability import bind_tenant, logger, metrics, tracer
 from tenancy.routing import Router, RouteStore
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = api.RestResolver(enable_validation=True)
 api.install(app)
 
 Id = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@+-]+$")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 Cursor = Annotated[str | None, Query(max_length=2048)]
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2}(T[0-9:.]+Z?)?$"
+_USER = ("getUser", "updateUser", "deleteUser")
+_AGENT = ("getAgent", "updateAgent", "deleteAgent", "startExecution", "listExecutions")
+_EXECUTION = ("getExecution", "updateExecution")
 
 
 @lru_cache(maxsize=1)
@@ -86,38 +89,50 @@ def _context() -> tuple[TenantContext, TenantStore]:
 # --- users ------------------------------------------------------------------------------------
 
 
-@app.get("/me")
+@app.get("/me", operation_id="getMe", responses=api.responses(200, "Me", links={"userId": _USER}))
 def get_me() -> Response[str]:
     caller, store = _context()
     return api.ok(application.me(store, caller))
 
 
-@app.get("/users")
+@app.get(
+    "/users", operation_id="listUsers", responses=api.responses(200, "User", errors=[400, 403], page=True)
+)
 def list_users(limit: Limit = 20, cursor: Cursor = None) -> Response[str]:
     caller, store = _context()
     items, next_cursor = application.list_users(store, caller, limit, cursor)
     return api.page(items, limit=limit, next_cursor=next_cursor)
 
 
-@app.post("/users")
+@app.post(
+    "/users",
+    operation_id="createUser",
+    responses=api.responses(201, "User", errors=[403, 409], body=True, links={"userId": _USER}),
+)
 def create_user(body: CreateUserRequest) -> Response[str]:
     caller, store = _context()
     return api.ok(application.create_user(store, _users(), caller, body), status=201)
 
 
-@app.get("/users/<userId>")
+@app.get("/users/<userId>", operation_id="getUser", responses=api.responses(200, "User", errors=[403, 404]))
 def get_user(userId: Id) -> Response[str]:
     caller, store = _context()
     return api.ok(application.get_user(store, caller, userId))
 
 
-@app.patch("/users/<userId>")
+@app.patch(
+    "/users/<userId>",
+    operation_id="updateUser",
+    responses=api.responses(200, "User", errors=[403, 404, 409], body=True),
+)
 def update_user(userId: Id, body: UpdateUserRequest) -> Response[str]:
     caller, store = _context()
     return api.ok(application.update_user(store, _users(), caller, userId, body))
 
 
-@app.delete("/users/<userId>")
+@app.delete(
+    "/users/<userId>", operation_id="deleteUser", responses=api.responses(204, errors=[403, 404, 409])
+)
 def delete_user(userId: Id) -> Response[str]:
     caller, store = _context()
     application.delete_user(store, _users(), caller, userId)
@@ -127,32 +142,40 @@ def delete_user(userId: Id) -> Response[str]:
 # --- agents -----------------------------------------------------------------------------------
 
 
-@app.post("/agents")
+@app.post(
+    "/agents",
+    operation_id="createAgent",
+    responses=api.responses(201, "Agent", body=True, links={"agentId": _AGENT}),
+)
 def create_agent(body: CreateAgentRequest) -> Response[str]:
     _, store = _context()
     return api.ok(application.create_agent(store, body), status=201)
 
 
-@app.get("/agents")
+@app.get("/agents", operation_id="listAgents", responses=api.responses(200, "Agent", errors=[400], page=True))
 def list_agents(limit: Limit = 20, cursor: Cursor = None) -> Response[str]:
     _, store = _context()
     items, next_cursor = store.list_items("AGENT", limit=limit, cursor=cursor)
     return api.page(items, limit=limit, next_cursor=next_cursor)
 
 
-@app.get("/agents/<agentId>")
+@app.get("/agents/<agentId>", operation_id="getAgent", responses=api.responses(200, "Agent", errors=[404]))
 def get_agent(agentId: Id) -> Response[str]:
     _, store = _context()
     return api.ok(store.get("AGENT", agentId))
 
 
-@app.patch("/agents/<agentId>")
+@app.patch(
+    "/agents/<agentId>",
+    operation_id="updateAgent",
+    responses=api.responses(200, "Agent", errors=[404, 409], body=True),
+)
 def update_agent(agentId: Id, body: UpdateAgentRequest) -> Response[str]:
     _, store = _context()
     return api.ok(application.update_agent(store, agentId, body))
 
 
-@app.delete("/agents/<agentId>")
+@app.delete("/agents/<agentId>", operation_id="deleteAgent", responses=api.responses(204, errors=[404]))
 def delete_agent(agentId: Id) -> Response[str]:
     _, store = _context()
     application.delete_agent(store, agentId)
@@ -162,13 +185,21 @@ def delete_agent(agentId: Id) -> Response[str]:
 # --- executions -------------------------------------------------------------------------------
 
 
-@app.post("/agents/<agentId>/executions")
+@app.post(
+    "/agents/<agentId>/executions",
+    operation_id="startExecution",
+    responses=api.responses(201, "Execution", errors=[404], body=True, links={"executionId": _EXECUTION}),
+)
 def start_execution(agentId: Id, body: StartExecutionRequest) -> Response[str]:
     _, store = _context()
     return api.ok(application.start_execution(store, agentId, body, _trace_id()), status=201)
 
 
-@app.get("/agents/<agentId>/executions")
+@app.get(
+    "/agents/<agentId>/executions",
+    operation_id="listExecutions",
+    responses=api.responses(200, "Execution", errors=[400, 404], page=True),
+)
 def list_executions(
     agentId: Id,
     status: Annotated[ExecutionStatus | None, Query()] = None,
@@ -180,13 +211,21 @@ def list_executions(
     return api.page(items, limit=limit, next_cursor=next_cursor)
 
 
-@app.get("/executions/<executionId>")
+@app.get(
+    "/executions/<executionId>",
+    operation_id="getExecution",
+    responses=api.responses(200, "Execution", errors=[404]),
+)
 def get_execution(executionId: Id) -> Response[str]:
     _, store = _context()
     return api.ok(store.get("EXEC", executionId))
 
 
-@app.patch("/executions/<executionId>")
+@app.patch(
+    "/executions/<executionId>",
+    operation_id="updateExecution",
+    responses=api.responses(200, "Execution", errors=[404, 409], body=True),
+)
 def update_execution(executionId: Id, body: UpdateExecutionRequest) -> Response[str]:
     _, store = _context()
     return api.ok(application.move_execution(store, executionId, body))
@@ -195,7 +234,11 @@ def update_execution(executionId: Id, body: UpdateExecutionRequest) -> Response[
 # --- audit ------------------------------------------------------------------------------------
 
 
-@app.get("/audit")
+@app.get(
+    "/audit",
+    operation_id="getAudit",
+    responses=api.responses(200, "AuditEntry", errors=[400, 403], page=True),
+)
 def get_audit(
     from_: Annotated[str, Query(alias="from", pattern=TIMESTAMP)] = "0000-01-01",
     to: Annotated[str, Query(pattern=TIMESTAMP)] = "9999-12-31",

@@ -6,7 +6,7 @@ from tenancy.coldstart import collector_resumes_after_first_event
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -20,10 +20,16 @@ from tenancy.models.domain import Status, Tenant, Tier
 from tenancy.observability import bind_tenant, count, logger, metrics, tracer
 from tenancy.store import ControlStore
 
-app = APIGatewayRestResolver(enable_validation=True)
+app = api.RestResolver(enable_validation=True)
 api.install(app)
 
 TenantId = Annotated[str, Path(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:@+-]+$")]
+_BY_ID = ("getTenant", "updateTenant", "offboardTenant", "retryTenant")
+OFFBOARDING = (
+    "Starts offboarding (202, `OFFBOARDING`). The tenant is not deleted: it stays readable as a "
+    "tombstone while its resources are removed, and afterwards as `DEPROVISIONED`, so a `GET` after "
+    "this `DELETE` answers 200, by design; its slug is released for reuse."
+)
 
 
 def _store() -> ControlStore:
@@ -39,7 +45,11 @@ def _tenant_id(tenant_id: str) -> str:
     return tenant_id
 
 
-@app.post("/tenants")
+@app.post(
+    "/tenants",
+    operation_id="createTenant",
+    responses=api.responses(201, "Tenant", errors=[409], body=True, links={"tenantId": _BY_ID}),
+)
 def create_tenant(body: CreateTenantRequest) -> Response[str]:
     tenant = tenants.register(_store(), body)
     bind_tenant(tenant.tenant_id)
@@ -47,7 +57,9 @@ def create_tenant(body: CreateTenantRequest) -> Response[str]:
     return api.ok(_view(tenant), status=201)
 
 
-@app.get("/tenants")
+@app.get(
+    "/tenants", operation_id="listTenants", responses=api.responses(200, "Tenant", errors=[400], page=True)
+)
 def list_tenants(
     status: Annotated[Status | None, Query()] = None,
     tier: Annotated[Tier | None, Query()] = None,
@@ -58,22 +70,37 @@ def list_tenants(
     return api.page([_view(t) for t in result.items], limit=limit, next_cursor=result.next_cursor)
 
 
-@app.get("/tenants/<tenantId>")
+@app.get(
+    "/tenants/<tenantId>", operation_id="getTenant", responses=api.responses(200, "Tenant", errors=[404])
+)
 def get_tenant(tenantId: TenantId) -> Response[str]:
     return api.ok(_view(_store().get(_tenant_id(tenantId))))
 
 
-@app.patch("/tenants/<tenantId>")
+@app.patch(
+    "/tenants/<tenantId>",
+    operation_id="updateTenant",
+    responses=api.responses(200, "Tenant", errors=[404, 409], body=True),
+)
 def update_tenant(tenantId: TenantId, body: UpdateTenantRequest) -> Response[str]:
     return api.ok(_view(_store().rename(_tenant_id(tenantId), body.name, body.version)))
 
 
-@app.delete("/tenants/<tenantId>")
+@app.delete(
+    "/tenants/<tenantId>",
+    operation_id="offboardTenant",
+    description=OFFBOARDING,
+    responses=api.responses(202, "Tenant", errors=[404, 409]),
+)
 def offboard_tenant(tenantId: TenantId) -> Response[str]:
     return api.ok(_view(tenants.offboard(_store(), _tenant_id(tenantId))), status=202)
 
 
-@app.post("/tenants/<tenantId>/retry")
+@app.post(
+    "/tenants/<tenantId>/retry",
+    operation_id="retryTenant",
+    responses=api.responses(202, "Tenant", errors=[404, 409]),
+)
 def retry_tenant(tenantId: TenantId) -> Response[str]:
     return api.ok(_view(tenants.retry(_store(), _tenant_id(tenantId))), status=202)
 

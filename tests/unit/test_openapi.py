@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+from typing import Any
+
 import pytest
 
+from localcloud.openapi import documents
 from localcloud.runtime import FunctionRuntime
+from tenancy.api import COMPONENTS
+from tenancy.models.api import NAME_PATTERN
 from tenancy_infra.topology import FUNCTIONS, ApiTrigger
 
 
@@ -23,3 +30,144 @@ def test_every_route_is_documented(spec: object) -> None:
     }
     expected = {(route.method, route.path) for route in trigger.routes}
     assert documented == expected
+
+
+# --- the documents are true: statuses, envelopes, security (issue 9) ----------------------------
+
+API_FUNCTIONS = [s for s in FUNCTIONS if isinstance(s.trigger, ApiTrigger)]
+METHODS = ("get", "post", "patch", "delete")
+
+
+@pytest.fixture(scope="module")
+def docs() -> dict[str, dict[str, Any]]:
+    return documents()
+
+
+def operations(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        f"{method.upper()} {path}": item[method]
+        for path, item in doc["paths"].items()
+        for method in METHODS
+        if method in item
+    }
+
+
+def schema_of(answer: dict[str, Any]) -> dict[str, Any]:
+    return answer["content"]["application/json"]["schema"]  # type: ignore[no-any-return]
+
+
+def test_every_reference_resolves_and_every_component_is_used(docs: dict[str, dict[str, Any]]) -> None:
+    for doc in docs.values():
+        text = json.dumps(doc)
+        refs = set(re.findall(r'"#/components/schemas/([^"]+)"', text))
+        assert refs == set(doc["components"]["schemas"])
+
+
+# Each operation's documented statuses: what the handler answers, plus API Gateway's own.
+STATUSES = {
+    "tenant_api": {
+        "POST /tenants": {201, 400, 403, 409, 413, 415, 422},
+        "GET /tenants": {200, 400, 403, 422},
+        "GET /tenants/{tenantId}": {200, 403, 404, 422},
+        "PATCH /tenants/{tenantId}": {200, 400, 403, 404, 409, 413, 415, 422},
+        "DELETE /tenants/{tenantId}": {202, 403, 404, 409, 422},
+        "POST /tenants/{tenantId}/retry": {202, 403, 404, 409, 422},
+    },
+    "app_api": {
+        "GET /me": {200, 401, 403, 422},
+        "GET /users": {200, 400, 401, 403, 422},
+        "POST /users": {201, 400, 401, 403, 409, 413, 415, 422},
+        "GET /users/{userId}": {200, 401, 403, 404, 422},
+        "PATCH /users/{userId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
+        "DELETE /users/{userId}": {204, 401, 403, 404, 409, 422},
+        "GET /agents": {200, 400, 401, 403, 422},
+        "POST /agents": {201, 400, 401, 403, 413, 415, 422},
+        "GET /agents/{agentId}": {200, 401, 403, 404, 422},
+        "PATCH /agents/{agentId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
+        "DELETE /agents/{agentId}": {204, 401, 403, 404, 422},
+        "POST /agents/{agentId}/executions": {201, 400, 401, 403, 404, 413, 415, 422},
+        "GET /agents/{agentId}/executions": {200, 400, 401, 403, 404, 422},
+        "GET /executions/{executionId}": {200, 401, 403, 404, 422},
+        "PATCH /executions/{executionId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
+        "GET /audit": {200, 400, 401, 403, 422},
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(STATUSES))
+def test_every_operation_documents_the_statuses_it_answers(
+    docs: dict[str, dict[str, Any]], name: str
+) -> None:
+    documented = {
+        label: {int(code) for code in op["responses"]} for label, op in operations(docs[name]).items()
+    }
+    assert documented == STATUSES[name]
+
+
+@pytest.mark.parametrize("name", list(STATUSES))
+def test_answers_are_documented_with_their_envelopes(docs: dict[str, dict[str, Any]], name: str) -> None:
+    error, gateway = {"$ref": COMPONENTS + "ErrorResponse"}, {"$ref": COMPONENTS + "GatewayError"}
+    for label, operation in operations(docs[name]).items():
+        for code, answer in operation["responses"].items():
+            status = int(code)
+            if status == 204:
+                assert "content" not in answer, label
+            elif status < 300:
+                envelope = schema_of(answer)
+                if "pagination" in envelope["properties"]:
+                    assert envelope["required"] == ["data", "pagination"], label
+                    assert envelope["properties"]["data"]["type"] == "array", label
+                else:
+                    assert envelope["required"] == ["data"], label
+            elif status == 401 or (status == 403 and name == "tenant_api"):
+                assert schema_of(answer) == gateway, label  # API Gateway's own answer
+            elif status == 403:  # the authorizer's refusal, or a member on an admin route
+                assert schema_of(answer) in (gateway, {"anyOf": [error, gateway]}), label
+            else:
+                assert schema_of(answer) == error, (label, status)
+
+
+def test_the_envelopes_are_components(docs: dict[str, dict[str, Any]]) -> None:
+    schemas = docs["tenant_api"]["components"]["schemas"]
+    assert schemas["ErrorResponse"]["required"] == ["error"]
+    assert schemas["Error"]["required"] == ["code", "message"]
+    assert schemas["Pagination"]["required"] == ["limit", "next_cursor", "has_next"]
+
+
+def test_security_schemes_match_each_apis_authorization(docs: dict[str, dict[str, Any]]) -> None:
+    assert docs["tenant_api"]["security"] == [{"sigv4": []}]
+    assert (
+        docs["tenant_api"]["components"]["securitySchemes"]["sigv4"]["x-amazon-apigateway-authtype"]
+        == "awsSigv4"
+    )
+    assert docs["app_api"]["security"] == [{"idToken": []}]
+    assert docs["app_api"]["components"]["securitySchemes"]["idToken"]["scheme"] == "bearer"
+
+
+def test_text_and_integer_fields_document_what_validation_enforces(docs: dict[str, dict[str, Any]]) -> None:
+    schemas = docs["tenant_api"]["components"]["schemas"]
+    name = schemas["CreateTenantRequest"]["properties"]["name"]
+    assert (name["pattern"], name["minLength"], name["maxLength"]) == (NAME_PATTERN, 1, 100)
+    version = schemas["UpdateTenantRequest"]["properties"]["version"]
+    assert (version["type"], version["minimum"], version["maximum"]) == ("integer", 1, 2**53 - 1)
+    agent = docs["app_api"]["components"]["schemas"]["UpdateAgentRequest"]
+    assert agent["minProperties"] == 2  # version and at least one change
+    assert "default" not in agent["properties"]["name"]
+
+
+def test_offboarding_says_the_tenant_stays_readable(docs: dict[str, dict[str, Any]]) -> None:
+    assert "tombstone" in operations(docs["tenant_api"])["DELETE /tenants/{tenantId}"]["description"]
+
+
+def test_creates_link_to_the_operations_on_what_they_created(docs: dict[str, dict[str, Any]]) -> None:
+    links = operations(docs["tenant_api"])["POST /tenants"]["responses"]["201"]["links"]
+    assert {link["operationId"] for link in links.values()} == {
+        "getTenant",
+        "updateTenant",
+        "offboardTenant",
+        "retryTenant",
+    }
+    assert all(link["parameters"] == {"tenantId": "$response.body#/data/tenantId"} for link in links.values())
+    app = operations(docs["app_api"])
+    for label in ("POST /agents", "POST /users", "POST /agents/{agentId}/executions"):
+        assert app[label]["responses"]["201"]["links"], label

@@ -20,7 +20,7 @@ def decode_cursor(token: str, scope: str, key_names: frozenset[str]) -> dict[str
     invalid = InvalidRequestError("cursor is invalid", [{"field": "cursor", "message": "cursor is invalid"}])
     try:
         payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise invalid from None
     if not isinstance(payload, dict) or not isinstance(payload.get("k"), dict):
         raise invalid

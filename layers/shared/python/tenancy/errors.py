@@ -82,6 +82,11 @@ class PayloadTooLargeError(TenancyError):
     code = "PAYLOAD_TOO_LARGE"
 
 
+class UnsupportedMediaTypeError(TenancyError):
+    status_code = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+
+
 class EventPublishError(TenancyError):
     """EventBridge kept rejecting entries after every retry."""
 

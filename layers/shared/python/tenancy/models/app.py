@@ -5,9 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
-from tenancy.models.api import Email
+from tenancy.models.api import NAME_PATTERN, TEXT_PATTERN, Email, Version
 
 
 class Role(StrEnum):
@@ -29,8 +30,10 @@ EXECUTION_TRANSITIONS: dict[ExecutionStatus, frozenset[ExecutionStatus]] = {
     ExecutionStatus.FAILED: frozenset(),
 }
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NAME_PATTERN)]
+Description = Annotated[str, StringConstraints(max_length=1000, pattern=TEXT_PATTERN)]
+ModelName = Annotated[str, StringConstraints(max_length=100, pattern=TEXT_PATTERN)]
+ErrorText = Annotated[str, StringConstraints(max_length=2000, pattern=TEXT_PATTERN)]
 
 
 class _Request(BaseModel):
@@ -44,20 +47,37 @@ class CreateUserRequest(_Request):
 
 class UpdateUserRequest(_Request):
     role: Role
-    version: int = Field(ge=1)
+    version: Version
 
 
 class CreateAgentRequest(_Request):
     name: Name
     description: Description = ""
-    model: Annotated[str, StringConstraints(max_length=100)] = "default"
+    model: ModelName = "default"
+
+
+def _changes_and_version(schema: dict[str, Any]) -> None:
+    """The documented shape: `version` and at least one change; a change is never null."""
+    schema["minProperties"] = 2
+    for field in schema["properties"].values():
+        field.pop("default", None)
 
 
 class UpdateAgentRequest(_Request):
-    name: Name | None = None
-    description: Description | None = None
-    model: Annotated[str, StringConstraints(max_length=100)] | None = None
-    version: int = Field(ge=1)
+    # A field left out is unchanged; null is not a value here (refused with 422, as documented).
+    model_config = ConfigDict(json_schema_extra=_changes_and_version)
+
+    name: Name | SkipJsonSchema[None] = None
+    description: Description | SkipJsonSchema[None] = None
+    model: ModelName | SkipJsonSchema[None] = None
+    version: Version
+
+    @field_validator("name", "description", "model", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("must not be null (leave the field out to keep its value)")
+        return value
 
 
 class StartExecutionRequest(_Request):
@@ -68,5 +88,5 @@ class StartExecutionRequest(_Request):
 
 class UpdateExecutionRequest(_Request):
     status: ExecutionStatus
-    version: int | None = Field(None, ge=1)
-    error: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    version: Version | None = None
+    error: ErrorText | None = None

@@ -1,0 +1,89 @@
+"""The local API Gateway over HTTP: any method reaches it and gets API Gateway's JSON answer, and
+path parameters are decoded as API Gateway decodes them."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from localcloud.apigateway import match_route
+from localcloud.gateway import Gateway, serve
+from localcloud.runtime import FunctionRuntime
+from tenancy_infra.topology import ApiTrigger, function
+
+MISSING_TOKEN = {"message": "Missing Authentication Token"}
+
+
+@pytest.fixture(scope="module")
+def port() -> Iterator[int]:
+    gateway = Gateway(FunctionRuntime(), {"test": "test"}, lambda *_: None)
+    server = serve(gateway, "127.0.0.1", 0)
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def call(port: int, method: str, path: str) -> tuple[int, str, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request(method, path)
+        reply = connection.getresponse()
+        return reply.status, reply.getheader("Content-Type") or "", reply.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("method", ["TRACE", "QUERY", "PUT", "CONNECT", "PROPFIND", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/tenants", "/tenants/abc", "/agents", "/nowhere"])
+def test_a_method_no_route_declares_is_api_gateways_json_403(port: int, method: str, path: str) -> None:
+    status, content_type, body = call(port, method, path)
+    assert (status, content_type, json.loads(body)) == (403, "application/json", MISSING_TOKEN)
+
+
+def test_head_gets_the_headers_and_no_body(port: int) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request("HEAD", "/tenants")
+        reply = connection.getresponse()
+        assert (reply.status, reply.read()) == (403, b"")
+        # the connection is still usable: no stray body was sent after the headers
+        connection.request("TRACE", "/tenants")
+        assert json.loads(connection.getresponse().read()) == MISSING_TOKEN
+    finally:
+        connection.close()
+
+
+def test_a_kept_alive_connection_answers_without_a_delayed_ack_stall(port: int) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        started = time.perf_counter()
+        for _ in range(20):
+            connection.request("GET", "/nowhere")
+            connection.getresponse().read()
+        assert (time.perf_counter() - started) / 20 < 0.03  # about 40 ms each with Nagle's algorithm
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "decoded"),
+    [
+        ("/tenants/abc%2B2p/retry", "abc+2p"),
+        ("/tenants/abc+2p/retry", "abc+2p"),  # `+` is not a space in a path
+        ("/tenants/a%23b/retry", "a#b"),
+        ("/tenants/a%2Fb/retry", "a/b"),
+        ("/tenants/caf%C3%A9/retry", "café"),
+    ],
+)
+def test_path_parameters_are_decoded_as_api_gateway_decodes_them(path: str, decoded: str) -> None:
+    trigger = function("tenant_api").trigger
+    assert isinstance(trigger, ApiTrigger)
+    matched = match_route(trigger.routes, "POST", path)
+    assert matched is not None
+    assert matched[1] == {"tenantId": decoded}
