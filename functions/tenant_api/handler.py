@@ -7,13 +7,14 @@ from tenancy.coldstart import collector_resumes_after_first_event
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tenancy import api, tenants
 from tenancy.clients import client
 from tenancy.config import get_settings
+from tenancy.idempotency_keys import HEADER, KEY_PATTERN, Answer, answer_once
 from tenancy.keys import checked_id
 from tenancy.models.api import CreateTenantRequest, UpdateTenantRequest
 from tenancy.models.domain import Status, Tenant, Tier
@@ -48,13 +49,55 @@ def _tenant_id(tenant_id: str) -> str:
 @app.post(
     "/tenants",
     operation_id="createTenant",
-    responses=api.responses(201, "Tenant", errors=[409], body=True, links={"tenantId": _BY_ID}),
+    responses=api.with_headers(
+        api.responses(201, "Tenant", errors=[409], body=True, links={"tenantId": _BY_ID}),
+        201,
+        {"Idempotent-Replayed": "`true` when this is the first answer to the same `Idempotency-Key`, again"},
+    ),
 )
-def create_tenant(body: CreateTenantRequest) -> Response[str]:
+def create_tenant(
+    body: CreateTenantRequest,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias=HEADER,
+            pattern=KEY_PATTERN,
+            description="Retry-safe creation: the same key and body return the first answer again "
+            "(with `Idempotent-Replayed: true`) for 24 hours; the same key with another body is a 409.",
+        ),
+    ] = None,
+) -> Response[str]:
+    if idempotency_key is None:
+        return api.ok(_register(body), status=201)
+    settings = get_settings()
+    answer = answer_once(
+        scope=_caller(),
+        key=idempotency_key,
+        body=body.model_dump(mode="json", by_alias=True),
+        produce=lambda: Answer(201, _register(body)),
+        table_name=settings.idempotency_table_name,
+        client=client("dynamodb"),
+        expires_after_seconds=settings.idempotency_expiry_seconds,
+        lambda_context=app.lambda_context,
+    )
+    response = api.ok(answer.data, status=answer.status)
+    if answer.replayed:
+        bind_tenant(str(answer.data.get("tenantId", "")))
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _register(body: CreateTenantRequest) -> dict[str, Any]:
     tenant = tenants.register(_store(), body)
     bind_tenant(tenant.tenant_id)
     count("TenantRegistered", tenant.tenant_id)
-    return api.ok(_view(tenant), status=201)
+    return _view(tenant)
+
+
+def _caller() -> str:
+    """Who is calling (the IAM principal): idempotency keys are scoped to it."""
+    identity = app.current_event.request_context.identity
+    return str(identity.user_arn or identity.access_key or identity.caller or "anonymous")
 
 
 @app.get(

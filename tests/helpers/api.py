@@ -48,21 +48,29 @@ class ApiClient:
     def as_user(self, token: str | None) -> ApiClient:
         return ApiClient(self._runtime, self._name, token, self.authorizer_cache)
 
-    def request(self, method: str, url: str, body: Any = None, raw: str | bytes | None = None) -> ApiResponse:
+    def request(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        raw: str | bytes | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> ApiResponse:
         parts = urlsplit(url)
         matched = match_route(self._trigger.routes, method, parts.path)
         resource, params = (matched[0].path, matched[1]) if matched else (parts.path, {})
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        headers = {"Content-Type": ["application/json"]}
+        sent = {"Content-Type": ["application/json"]}
         if self.token is not None:
-            headers["Authorization"] = [f"Bearer {self.token}"]
+            sent["Authorization"] = [f"Bearer {self.token}"]
+        sent.update({name: [value] for name, value in (headers or {}).items()})
         event = rest_proxy_event(
             method=method,
             path=parts.path,
             resource=resource,
             path_parameters=params,
             query=parse_qs(parts.query, keep_blank_values=True),
-            headers=headers,
+            headers=sent,
             body=payload,
         )
         if self._trigger.authorization == "CUSTOM" and self._trigger.authorizer:
@@ -80,7 +88,12 @@ class ApiClient:
             raise invocation.error
         result = invocation.result
         text = result.get("body") or "null"
-        return ApiResponse(result["statusCode"], json.loads(text), result.get("headers") or {})
+        headers = {
+            name: values[-1] for name, values in (result.get("multiValueHeaders") or {}).items() if values
+        }
+        return ApiResponse(
+            result["statusCode"], json.loads(text), {**headers, **(result.get("headers") or {})}
+        )
 
     def post(self, url: str, body: Any = None, **kw: Any) -> ApiResponse:
         return self.request("POST", url, body, **kw)

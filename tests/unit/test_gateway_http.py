@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -59,16 +58,12 @@ def test_head_gets_the_headers_and_no_body(port: int) -> None:
         connection.close()
 
 
-def test_a_kept_alive_connection_answers_without_a_delayed_ack_stall(port: int) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        started = time.perf_counter()
-        for _ in range(20):
-            connection.request("GET", "/nowhere")
-            connection.getresponse().read()
-        assert (time.perf_counter() - started) / 20 < 0.03  # about 40 ms each with Nagle's algorithm
-    finally:
-        connection.close()
+def test_the_gateway_sends_without_waiting_for_delayed_acks() -> None:
+    """Nagle's algorithm held each kept-alive answer for about 40 ms (a delayed ACK); the latency
+    itself is a benchmark's business, the socket option is what this checks."""
+    from localcloud.gateway import _Handler
+
+    assert _Handler.disable_nagle_algorithm is True
 
 
 @pytest.mark.parametrize(

@@ -236,6 +236,16 @@ def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
     return {JSON: {"schema": schema}}
 
 
+def with_headers(
+    documented: dict[int, OpenAPIResponse], status: int, headers: Mapping[str, str]
+) -> dict[int, OpenAPIResponse]:
+    """`documented` with string response headers (name: description) declared on `status`."""
+    documented[status]["headers"] = {
+        name: {"description": text, "schema": {"type": "string"}} for name, text in headers.items()
+    }
+    return documented
+
+
 def responses(
     status: int,
     data: str | None = None,
