@@ -1,4 +1,4 @@
-"""The tenant-access role: the third layer of tenant isolation (ARCHITECTURE.md, "Tenant isolation").
+"""The tenant-access role: the third layer of tenant isolation (docs/architecture.md, "Isolation, three layers deep").
 
 The app API never touches tenant data with its own execution role. For every request it assumes
 this role with the session tag `TenantId=<the tenant of the verified token>` and uses those

@@ -1,4 +1,4 @@
-"""The tenant and its lifecycle state machine (ARCHITECTURE.md "Tenant status")."""
+"""The tenant and its lifecycle state machine (docs/architecture.md "Status machine")."""
 
 from __future__ import annotations
 

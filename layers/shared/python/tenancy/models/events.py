@@ -1,4 +1,4 @@
-"""Event contracts (ARCHITECTURE.md "Events"). Fields may be added, never renamed or removed."""
+"""Event contracts (docs/architecture.md "Events"). Fields may be added, never renamed or removed."""
 
 from __future__ import annotations
 
