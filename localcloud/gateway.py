@@ -184,9 +184,15 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of concurrent clients saw connection resets
+    # (API Gateway never refuses a connection); moto's port listens with 128.
+    request_queue_size = 128
+
+
 def serve(gateway: Gateway, host: str, port: int) -> ThreadingHTTPServer:
     handler = type("GatewayHandler", (_Handler,), {"gateway": gateway})
-    server = ThreadingHTTPServer((host, port), handler)
+    server = _Server((host, port), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="api-gateway", daemon=True).start()
     return server

@@ -297,3 +297,26 @@ def test_app_api_path_ids_reach_the_handler_decoded(admin: ApiClient) -> None:
     assert response.status == 404
     assert response.error["code"] == "NOT_FOUND"
     assert "abc+2p" in response.error["message"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[]",
+        '[{"name": "Acme", "slug": "acme", "tier": "PRO", "adminEmail": "a@acme.example"}]',
+        '"hello"',
+        "42",
+        "null",
+    ],
+)
+def test_a_body_that_is_not_one_json_object_is_422_and_creates_nothing(
+    api: ApiClient, cloud: Cloud, raw: str
+) -> None:
+    """An array holding a valid tenant used to create it (Powertools read the first element)."""
+    response = api.post("/tenants", raw=raw)
+    assert response.status == 422, response.body
+    assert response.error["code"] == "VALIDATION_ERROR"
+    assert response.error["details"] == [
+        {"field": "body", "location": "body", "message": "must be a JSON object"}
+    ]
+    assert cloud.control_items() == []

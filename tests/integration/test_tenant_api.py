@@ -221,6 +221,22 @@ def test_patch_errors(api: ApiClient) -> None:
     assert api.get(url).data["version"] == 1
 
 
+@pytest.mark.parametrize("status", list(Status))
+def test_a_tenant_that_is_offboarding_or_offboarded_cannot_be_renamed(
+    api: ApiClient, store: ControlStore, status: Status
+) -> None:
+    tenant = new_tenant(api)
+    force_status(store, tenant["tenantId"], status)
+    current = api.get(f"/tenants/{tenant['tenantId']}").data
+    response = api.patch(f"/tenants/{tenant['tenantId']}", {"name": "Renamed", "version": current["version"]})
+    if status in {Status.OFFBOARDING, Status.DEPROVISIONING, Status.DEPROVISIONED}:
+        assert (response.status, response.error["code"]) == (409, "TENANT_OFFBOARDED")
+        assert response.error["details"]["currentStatus"] == status
+        assert api.get(f"/tenants/{tenant['tenantId']}").data == current  # nothing written
+    else:
+        assert (response.status, response.data["name"]) == (200, "Renamed")
+
+
 OFFBOARDABLE = {Status.PROVISIONED, Status.FAILED}
 
 

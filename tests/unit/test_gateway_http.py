@@ -82,3 +82,23 @@ def test_path_parameters_are_decoded_as_api_gateway_decodes_them(path: str, deco
     matched = match_route(trigger.routes, "POST", path)
     assert matched is not None
     assert matched[1] == {"tenantId": decoded}
+
+
+def test_a_burst_of_connections_is_queued_not_reset(port: int) -> None:
+    """socketserver's default backlog of 5 reset connections of 30 concurrent clients."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from localcloud.gateway import _Server
+
+    assert _Server.request_queue_size >= 128
+
+    def ask(_: int) -> int:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            connection.request("GET", "/nowhere")
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=60) as pool:
+        assert set(pool.map(ask, range(120))) == {403}

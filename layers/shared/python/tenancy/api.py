@@ -20,7 +20,12 @@ from urllib.parse import unquote
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from tenancy.errors import PayloadTooLargeError, TenancyError, UnsupportedMediaTypeError
+from tenancy.errors import (
+    PayloadTooLargeError,
+    TenancyError,
+    UnsupportedMediaTypeError,
+    ValidationFailedError,
+)
 from tenancy.models.api import EMAIL_PATTERN, NAME_PATTERN, TEXT_PATTERN
 from tenancy.observability import logger
 
@@ -175,15 +180,23 @@ def check_body(event: dict[str, Any]) -> Response[str] | None:
     except UnicodeDecodeError:
         return _bad_request("request body is not valid UTF-8", "not valid UTF-8")
     try:
-        too_deep = _too_deep(json.loads(text))
+        parsed = json.loads(text)
+        too_deep = _too_deep(parsed)
     except RecursionError:  # deeper than the parser goes: far deeper than MAX_BODY_DEPTH
-        too_deep = True
+        parsed, too_deep = None, True
     except ValueError:
         return _bad_request("request body is not valid JSON", "invalid JSON")
     if too_deep:
         return _bad_request(
             f"request body is nested more than {MAX_BODY_DEPTH} levels deep",
             f"nested more than {MAX_BODY_DEPTH} levels",
+        )
+    if not isinstance(parsed, dict):  # every body of both APIs is one object; Powertools took an
+        return error(  # array's first element for it, silently dropping the rest
+            422,
+            ValidationFailedError.code,
+            "request body must be a JSON object",
+            [{"field": "body", "location": "body", "message": "must be a JSON object"}],
         )
     # What validation reads next: the text, and the media type as Powertools spells it.
     event["body"], event["isBase64Encoded"] = text, False

@@ -57,6 +57,12 @@ class StaleVersionError(ConflictError):
     code = "VERSION_CONFLICT"
 
 
+class TenantOffboardedError(ConflictError):
+    """A change to a tenant that is offboarding or offboarded (its item is a read-only tombstone)."""
+
+    code = "TENANT_OFFBOARDED"
+
+
 class StaleOperationError(ConflictError):
     """A lifecycle result for an operation the tenant is no longer in (a late or duplicate result)."""
 

@@ -35,11 +35,13 @@ from tenancy.errors import (
     SlugTakenError,
     StaleOperationError,
     StaleVersionError,
+    TenantOffboardedError,
 )
 from tenancy.models.domain import Status, Tenant, Tier, sources_of
 from tenancy.timestamps import now_iso
 
 _BY_CREATION = ("GSI1", "GSI1PK", "GSI1SK")
+LEAVING = frozenset({Status.OFFBOARDING, Status.DEPROVISIONING, Status.DEPROVISIONED})
 _BY_STATUS = ("GSI2", "GSI2PK", "GSI2SK")
 
 
@@ -158,19 +160,30 @@ class ControlStore:
         return tenant
 
     def rename(self, tenant_id: str, name: str, expected_version: int) -> Tenant:
-        return self._update(
-            tenant_id,
-            condition="#version = :expected",
-            values={":expected": expected_version},
-            set_fields={"name": name},
-            on_refused=lambda current: StaleVersionError(
+        """Optimistic locking on `version`; a tenant that is offboarding or offboarded is read-only."""
+        leaving = {f":leaving{i}": str(status) for i, status in enumerate(sorted(LEAVING))}
+
+        def refused(current: Tenant) -> Exception:
+            if current.status in LEAVING:
+                return TenantOffboardedError(
+                    f"tenant {tenant_id} is {current.status}; an offboarded tenant cannot be changed",
+                    {"tenantId": tenant_id, "currentStatus": str(current.status)},
+                )
+            return StaleVersionError(
                 f"tenant {tenant_id} is at version {current.version}, not {expected_version}",
                 {
                     "tenantId": tenant_id,
                     "currentVersion": current.version,
                     "expectedVersion": expected_version,
                 },
-            ),
+            )
+
+        return self._update(
+            tenant_id,
+            condition=f"#version = :expected AND NOT #status IN ({', '.join(leaving)})",
+            values={":expected": expected_version, **leaving},
+            set_fields={"name": name},
+            on_refused=refused,
         )
 
     def transition(
