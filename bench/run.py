@@ -543,8 +543,9 @@ def onboarding(counts: Counts) -> dict[str, Any]:
                 while True:
                     status = api.get(f"/tenants/{tenant_id}").body["data"]["provisioningStatus"]
                     if status in ("PROVISIONED", "FAILED"):
-                        assert status == "PROVISIONED"
+                        assert status == "PROVISIONED", f"tenant {tenant_id} is {status}"
                         return (time.perf_counter() - started) * 1000
+                    assert time.perf_counter() - started < 60, f"tenant {tenant_id} still {status} after 60 s"
                     time.sleep(poll_seconds)
 
             sequential = [onboard_one() for _ in range(counts.onboarding_tenants)]
