@@ -192,14 +192,16 @@ def seed_tenant(
                 Isolation.POOL, settings.app_table_name, settings.tenant_bucket_name, f"tenants/{tenant_id}/"
             ),
         )
+    from tenancy.app_store import Actor, TenantStore
+
+    tenant_store = TenantStore(
+        client("dynamodb"), settings.app_table_name, tenant_id, Actor("bench", "bench")
+    )
+    tenant_store.open_partition()  # as the provisioner does
     if admin:
-        from tenancy.app_store import Actor, TenantStore
         from tenancy.application import add_user
         from tenancy.identity import UserDirectory
 
-        tenant_store = TenantStore(
-            client("dynamodb"), settings.app_table_name, tenant_id, Actor("bench", "bench")
-        )
         add_user(
             tenant_store,
             UserDirectory(boto3.client("cognito-idp"), settings.user_pool_id),

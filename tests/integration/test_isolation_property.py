@@ -34,6 +34,8 @@ class TenantIsolation(RuleBasedStateMachine):
         client = boto3.client("dynamodb", region_name="us-east-1")
         client.create_table(**create_table_request(APP_TABLE, TABLE))
         self.stores = {t: TenantStore(client, TABLE, t, Actor(f"user-{t}", "trace")) for t in TENANTS}
+        for store in self.stores.values():  # as the provisioner does
+            store.open_partition()
         self.model: dict[str, dict[str, tuple[str, int]]] = {t: {} for t in TENANTS}  # id -> (name, version)
         self.counter = 0
 

@@ -10,6 +10,8 @@ its owner, so a retried write that committed the first time is reported as the s
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,12 +22,13 @@ from tenancy.dynamo import (
     cancellation_reasons,
     cancelled_attribute,
     from_item,
+    is_condition_failure,
     query_page,
     to_item,
     to_value,
     transact_write,
 )
-from tenancy.errors import ConflictError, NotFoundError, StaleVersionError
+from tenancy.errors import ConflictError, NotFoundError, StaleVersionError, TenantInactiveError
 from tenancy.timestamps import now_iso
 
 _KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
@@ -60,11 +63,28 @@ class TenantStore:
         self._pk = keys.tenant_pk(tenant_id)
         self._actor = actor
 
+    # --- the partition ---------------------------------------------------------------------
+
+    def open_partition(self) -> None:
+        """Write the marker every tenant write requires (idempotent); the provisioner does, first."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_item({**self._key(keys.PARTITION, typed=False), "openedAt": now_iso()}),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as error:
+            if not is_condition_failure(error):
+                raise
+
     # --- reads -------------------------------------------------------------------------------
 
     def get(self, kind: str, item_id: str) -> dict[str, Any]:
-        response = self._client.get_item(
-            TableName=self._table, Key=self._key(keys.item_sk(kind, item_id)), ConsistentRead=True
+        response = self._call(
+            "get_item",
+            TableName=self._table,
+            Key=self._key(keys.item_sk(kind, item_id)),
+            ConsistentRead=True,
         )
         if "Item" not in response:
             raise NotFoundError(f"{kind.lower()} {item_id} not found")
@@ -88,9 +108,10 @@ class TenantStore:
                 {f":f{i}": to_value(v) for i, (_, v) in enumerate(filters)}
             )
         scope = f"{self.tenant_id}|{kind}|{filters}"
-        raw, next_cursor = query_page(
-            self._client, query, limit=limit, cursor=cursor, scope=scope, key_names=_KEY_NAMES
-        )
+        with self._inactive_if_gone():
+            raw, next_cursor = query_page(
+                self._client, query, limit=limit, cursor=cursor, scope=scope, key_names=_KEY_NAMES
+            )
         return [_view(item) for item in raw], next_cursor
 
     def audit_trail(
@@ -108,9 +129,10 @@ class TenantStore:
             "ConsistentRead": True,
         }
         scope = f"{self.tenant_id}|audit|{start}|{end}"
-        raw, next_cursor = query_page(
-            self._client, query, limit=limit, cursor=cursor, scope=scope, key_names=_KEY_NAMES
-        )
+        with self._inactive_if_gone():
+            raw, next_cursor = query_page(
+                self._client, query, limit=limit, cursor=cursor, scope=scope, key_names=_KEY_NAMES
+            )
         return [_view(item) for item in raw], next_cursor
 
     # --- writes ------------------------------------------------------------------------------
@@ -258,8 +280,25 @@ class TenantStore:
     def _email_marker(self, email: str, owner_id: str, now: str) -> dict[str, Any]:
         return {**self._key(keys.email_sk(email), typed=False), "ownerId": owner_id, "createdAt": now}
 
+    def _call(self, operation: str, **request: Any) -> Any:
+        with self._inactive_if_gone():
+            return getattr(self._client, operation)(**request)
+
+    @contextmanager
+    def _inactive_if_gone(self) -> Iterator[None]:
+        """A silo tenant's table is deleted with its stack: reaching it is a closed tenant, not a 500."""
+        try:
+            yield
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                raise self._inactive() from None
+            raise
+
+    def _inactive(self) -> TenantInactiveError:
+        return TenantInactiveError(f"tenant {self.tenant_id} is not active")
+
     def _transact(self, writes: list[dict[str, Any]], change: Change, now: str) -> None:
-        """The writes and their audit item, all or nothing."""
+        """The writes, their audit item and the open-partition check, all or nothing."""
         audit = {
             **self._key(keys.audit_sk(now, uuid.uuid4().hex), typed=False),
             "GSI1PK": keys.AUDIT,
@@ -270,7 +309,20 @@ class TenantStore:
             "traceId": self._actor.trace_id,
             "createdAt": now,
         }
-        transact_write(self._client, [*writes, self._put(audit)])
+        partition_open = {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": self._key(keys.PARTITION),
+                "ConditionExpression": "attribute_exists(PK)",
+            }
+        }
+        try:
+            with self._inactive_if_gone():
+                transact_write(self._client, [*writes, self._put(audit), partition_open])
+        except ClientError as error:
+            if cancellation_reasons(error)[-1:] == ["ConditionalCheckFailed"]:
+                raise self._inactive() from None
+            raise
 
 
 def _view(item: dict[str, Any]) -> dict[str, Any]:

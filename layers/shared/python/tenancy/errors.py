@@ -39,6 +39,13 @@ class Forbidden(TenancyError):
     code = "FORBIDDEN"
 
 
+class TenantInactiveError(Forbidden):
+    """A tenant request that reached an offboarded tenant's data (its partition is closed or its
+    silo table gone), e.g. on an authorization API Gateway still had cached."""
+
+    code = "TENANT_INACTIVE"
+
+
 class NotFoundError(TenancyError):
     status_code = 404
     code = "NOT_FOUND"

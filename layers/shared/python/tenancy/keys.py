@@ -56,6 +56,10 @@ def status_index_pk(status: str) -> str:
 
 # --- application table (partition PK=TENANT#<tenantId>) -----------------------------------------
 
+# `SK=PARTITION`: the marker of an open partition. The provisioner writes it before anything else of
+# the tenant's and offboarding deletes it first; every tenant write requires it, so a request that
+# still holds a cached authorization cannot write into a partition that is being or was purged.
+PARTITION = "PARTITION"
 USER = "USER"
 AGENT = "AGENT"
 EXECUTION = "EXEC"

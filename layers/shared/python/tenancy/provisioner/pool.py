@@ -43,8 +43,12 @@ def delete_prefix(s3: Any, bucket: str, prefix: str) -> int:
 
 
 def purge_partition(dynamodb: Any, table: str, tenant_id: str, max_attempts: int = 8) -> int:
-    """Delete every item of the tenant's partition (exact `PK`, never a prefix); returns the count."""
+    """Delete every item of the tenant's partition (exact `PK`, never a prefix); returns the count.
+
+    The open-partition marker goes first: from then on every tenant write is refused (a request
+    still carrying a cached authorization), so nothing lands behind the purge."""
     pk = keys.tenant_pk(tenant_id)
+    dynamodb.delete_item(TableName=table, Key={"PK": to_value(pk), "SK": to_value(keys.PARTITION)})
     deleted = 0
     query: dict[str, Any] = {
         "TableName": table,
