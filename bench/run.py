@@ -614,6 +614,25 @@ def _epoch(timestamp: str) -> float:
 # --- 4. cost with the number of tenants ------------------------------------------------------
 
 
+class Filler:
+    """Other tenants' items written straight into a table (25 per batch), topped up to a number of
+    tenants: `items_of(tenantId)` gives each one's items."""
+
+    def __init__(
+        self, dynamodb: Any, table: str, items_of: Callable[[str], list[dict[str, Any]]], already: int = 0
+    ):
+        self._dynamodb, self._table, self._items_of, self.count = dynamodb, table, items_of, already
+
+    def __call__(self, total: int) -> None:
+        items = [
+            item for _ in range(max(0, total - self.count)) for item in self._items_of(str(uuid.uuid4()))
+        ]
+        for start in range(0, len(items), 25):
+            batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+            self._dynamodb.batch_write_item(RequestItems={self._table: batch})
+        self.count = max(self.count, total)
+
+
 def scale(world: World, counts: Counts) -> dict[str, Any]:
     from localcloud.runtime import FunctionRuntime
     from tenancy.clients import client
@@ -624,59 +643,19 @@ def scale(world: World, counts: Counts) -> dict[str, Any]:
     context = app_context(tenant)
     dynamodb = client("dynamodb")
 
-    def fill(total: int) -> None:
-        """Other tenants' partitions in the pool table, written directly (25 per batch)."""
-        needed = total - fill.count  # type: ignore[attr-defined]
-        items = []
-        for _ in range(max(0, needed)):
-            other = str(uuid.uuid4())
-            items += [
-                {
-                    "PutRequest": {
-                        "Item": {
-                            "PK": {"S": f"TENANT#{other}"},
-                            "SK": {"S": f"AGENT#{i}"},
-                            "name": {"S": "x"},
-                        }
-                    }
-                }
-                for i in range(5)
-            ]
-        for start in range(0, len(items), 25):
-            dynamodb.batch_write_item(RequestItems={world.settings.app_table_name: items[start : start + 25]})
-        fill.count = max(fill.count, total)  # type: ignore[attr-defined]
+    def agents_of(other: str) -> list[dict[str, Any]]:
+        return [
+            {"PK": {"S": f"TENANT#{other}"}, "SK": {"S": f"AGENT#{i}"}, "name": {"S": "x"}} for i in range(5)
+        ]
 
-    fill.count = 1  # type: ignore[attr-defined]
+    def tenant_and_slug_of(other: str) -> list[dict[str, Any]]:
+        return [
+            {"PK": {"S": f"TENANT#{other}"}, "SK": {"S": "METADATA"}, "name": {"S": "x"}},
+            {"PK": {"S": f"SLUG#s-{other}"}, "SK": {"S": "SLUG"}, "tenantId": {"S": other}},
+        ]
 
-    def fill_control(total: int) -> None:
-        """Other tenants (item and slug marker) in the control table, written directly."""
-        needed = total - fill_control.count  # type: ignore[attr-defined]
-        items = []
-        for _ in range(max(0, needed)):
-            other = str(uuid.uuid4())
-            items += [
-                {
-                    "PutRequest": {
-                        "Item": {"PK": {"S": f"TENANT#{other}"}, "SK": {"S": "METADATA"}, "name": {"S": "x"}}
-                    }
-                },
-                {
-                    "PutRequest": {
-                        "Item": {
-                            "PK": {"S": f"SLUG#s-{other}"},
-                            "SK": {"S": "SLUG"},
-                            "tenantId": {"S": other},
-                        }
-                    }
-                },
-            ]
-        for start in range(0, len(items), 25):
-            dynamodb.batch_write_item(
-                RequestItems={world.settings.control_table_name: items[start : start + 25]}
-            )
-        fill_control.count = max(fill_control.count, total)  # type: ignore[attr-defined]
-
-    fill_control.count = 0  # type: ignore[attr-defined]
+    fill = Filler(dynamodb, world.settings.app_table_name, agents_of, already=1)  # other tenants' data
+    fill_control = Filler(dynamodb, world.settings.control_table_name, tenant_and_slug_of)  # other tenants
 
     def measure_creates() -> float:
         """POST /tenants: a transaction (tenant + slug marker) on the control table."""

@@ -52,6 +52,18 @@ class RunningCloud:
         )
 
 
+def route(cloud: RunningCloud, tenant_id: str) -> dict[str, str]:
+    """The tenant's SSM route, as {name below the tenant's path: value}."""
+    base = f"/tenancy/{cloud.stage}/tenants/{tenant_id}/"
+    pages = cloud.aws("ssm").get_paginator("get_parameters_by_path").paginate(Path=base, Recursive=True)
+    return {p["Name"][len(base) :]: p["Value"] for page in pages for p in page["Parameters"]}
+
+
+def objects(cloud: RunningCloud, bucket: str, prefix: str) -> list[str]:
+    listed = cloud.aws("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return [o["Key"] for o in listed.get("Contents", [])]
+
+
 def start_cloud(api_port: int, aws_port: int, log: Any = subprocess.PIPE) -> subprocess.Popen[str]:
     """`python -m localcloud` as a user runs it. A long-lived cloud must log to a file: an unread
     pipe fills up and blocks the cloud's live log (and with it every request)."""

@@ -30,7 +30,7 @@ from botocore.credentials import Credentials
 
 from localcloud.client import ControlPlaneClient, Response
 from tenancy import keys
-from tests.e2e.conftest import ROOT, RunningCloud
+from tests.e2e.conftest import ROOT, RunningCloud, objects, route
 
 FIGURES_FILE = ROOT / ".build" / "fault-suite.json"
 STUCK_AFTER = (
@@ -204,17 +204,6 @@ class Scenario:
 
 
 # --- what the cloud holds -------------------------------------------------------------------------
-
-
-def route(cloud: RunningCloud, tenant_id: str) -> dict[str, str]:
-    base = f"/tenancy/{cloud.stage}/tenants/{tenant_id}/"
-    pages = cloud.aws("ssm").get_paginator("get_parameters_by_path").paginate(Path=base, Recursive=True)
-    return {p["Name"][len(base) :]: p["Value"] for page in pages for p in page["Parameters"]}
-
-
-def objects(cloud: RunningCloud, bucket: str, prefix: str) -> list[str]:
-    listed = cloud.aws("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
-    return [o["Key"] for o in listed.get("Contents", [])]
 
 
 def stacks_of(cloud: RunningCloud, tenant_id: str) -> list[str]:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from localcloud.client import ControlPlaneClient
-from tests.e2e.conftest import RunningCloud, free_port, start_cloud, wait_healthy
+from tests.e2e.conftest import RunningCloud, free_port, objects, route, start_cloud, wait_healthy
 
 TIERS = ["FREE", "PRO", "ENTERPRISE", "FREE", "PRO"]
 
@@ -26,17 +26,6 @@ def wait_for(
         if tenant["provisioningStatus"] in statuses or time.monotonic() > deadline:
             return tenant  # type: ignore[no-any-return]
         time.sleep(0.1)
-
-
-def route(cloud: RunningCloud, tenant_id: str) -> dict[str, str]:
-    base = f"/tenancy/{cloud.stage}/tenants/{tenant_id}/"
-    pages = cloud.aws("ssm").get_paginator("get_parameters_by_path").paginate(Path=base, Recursive=True)
-    return {p["Name"][len(base) :]: p["Value"] for page in pages for p in page["Parameters"]}
-
-
-def objects(cloud: RunningCloud, bucket: str, prefix: str) -> list[str]:
-    listed = cloud.aws("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
-    return [o["Key"] for o in listed.get("Contents", [])]
 
 
 def create(api: ControlPlaneClient, slug: str, tier: str) -> dict[str, Any]:
