@@ -5,6 +5,11 @@
 - EventPump: an EventBridge rule targets a queue per function (the server's own rule matching);
   each event is invoked asynchronously as Lambda would (side by side, up to ASYNC_CONCURRENCY at
   once), retried `async_retry_attempts` times on function error, then sent to the function's DLQ.
+  Lambda waits about a minute before the first retry and two before the second; the pump waits
+  ASYNC_RETRY_DELAYS (seconds: the same shape, scaled down) by hiding the failed message that long,
+  so a request refused because another invocation is still at work (the provisioner's lease) is
+  retried after that invocation, not thrice within milliseconds. Every retry of an event carries the
+  same request id (its message id), as Lambda's do; a duplicate is another event with its own.
 
 Both ask a planner (the local cloud's delivery faults) how to deliver each event: on time, held
 back and delivered later (reordered), and/or once more later (duplicated). A redelivered copy is
@@ -16,7 +21,7 @@ from __future__ import annotations
 import copy
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +32,9 @@ from tenancy_infra.topology import FunctionSpec, RuleTrigger, StreamTrigger
 
 Observer = Callable[[Invocation, str, Any], None]
 ASYNC_CONCURRENCY = 10  # asynchronous invocations a function runs at once (one poll's worth)
+# Seconds before the first, second, ... retry of a failed asynchronous invocation (the last one
+# repeats): Lambda's 1 and 2 minutes, as seconds.
+ASYNC_RETRY_DELAYS = (1, 2)
 REDELIVERY = "localcloud-redelivery"  # SQS message attribute of a copy the pump sent itself
 
 
@@ -152,8 +160,12 @@ class EventPump:
         spec: FunctionSpec,
         observe: Observer = _no_observer,
         plan: Planner = _on_time,
+        retry_delays: Sequence[int] = ASYNC_RETRY_DELAYS,
     ) -> None:
         assert isinstance(spec.trigger, RuleTrigger)
+        if not retry_delays or not all(0 <= d <= 43200 for d in retry_delays):
+            raise ValueError("retry delays are SQS visibility timeouts: 0 to 43200 seconds, at least one")
+        self._retry_delays = tuple(retry_delays)
         self._sqs = sqs
         self._queue_url = queue_url
         self._dlq_url = dlq_url
@@ -185,16 +197,19 @@ class EventPump:
         first = received == 1 and REDELIVERY not in message.get("MessageAttributes", {})
         if first and not self._on_time(message, event):
             return
-        invocation = self._runtime.invoke(self._spec.name, event, self._spec.timeout_seconds)
+        invocation = self._runtime.invoke(
+            self._spec.name, event, self._spec.timeout_seconds, request_id=message.get("MessageId")
+        )
         self._observe(invocation, f"eventbridge {event.get('detail-type')}", event)
         if invocation.error is None:
             self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
         elif received >= self._attempts:
             self._sqs.send_message(QueueUrl=self._dlq_url, MessageBody=message["Body"])
             self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
-        else:  # make it visible again for the retry
+        else:  # visible again for the retry once the retry's delay has passed
+            delay = self._retry_delays[min(received, len(self._retry_delays)) - 1]
             self._sqs.change_message_visibility(
-                QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+                QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=delay
             )
 
     def _on_time(self, message: dict[str, Any], event: dict[str, Any]) -> bool:

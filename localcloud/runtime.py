@@ -120,13 +120,19 @@ class FunctionRuntime:
             self._idle[name].append(module)
         return module
 
-    def invoke(self, name: str, event: Any, timeout_seconds: float = 900.0) -> Invocation:
+    def invoke(
+        self, name: str, event: Any, timeout_seconds: float = 900.0, request_id: str | None = None
+    ) -> Invocation:
+        """Run one invocation; `request_id` is the context's aws_request_id (Lambda keeps one
+        asynchronous event's request id across its retries; by default a new one)."""
         with self._lock:
             idle = self._idle.setdefault(name, [])
             module = idle.pop() if idle else None
         if module is None:
             module = self._load(name)
         context = LambdaContext(function_name=name, timeout_seconds=timeout_seconds)
+        if request_id is not None:
+            context.aws_request_id = request_id
         started = time.perf_counter()
         try:
             with self._scope(name, event):

@@ -52,7 +52,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         settings.provisioner_safety_margin_seconds,
         settings.provisioner_poll_seconds,
     )
-    result = provisioner().handle(request.detail_type, request.detail, deadline)
+    # OperationInProgress (another invocation works on the tenant) propagates: the invocation fails
+    # having done nothing, and Lambda's asynchronous retry delivers the request again later.
+    result = provisioner().handle(request.detail_type, request.detail, deadline, context.aws_request_id)
     if isinstance(result, str):  # a stale request, ignored
         return {"ignored": result}
     return {"detailType": result.detail_type, "detail": result.detail.model_dump(by_alias=True, mode="json")}

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import copy
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import boto3
 import pytest
 
+from tenancy.provisioner import OperationInProgress
 from tenancy.routing import RouteStore
 from tests.helpers.cloud import Cloud, sample_event
 
@@ -113,7 +117,7 @@ def test_pool_offboarding_purges_only_this_tenant(cloud: Cloud) -> None:
     assert partition(cloud, TID) == []
     assert keys_under(cloud.settings.tenant_bucket_name, f"tenants/{TID}/") == []
     assert route(cloud) == {}
-    assert sorted(partition(cloud, other)) == ["AGENT#1", "EXEC#1"]
+    assert sorted(partition(cloud, other)) == ["AGENT#1", "EXEC#1", "PARTITION"]  # still open
     assert partition(cloud, TID + "0") == ["EXEC#1"]
     assert len(keys_under(cloud.settings.tenant_bucket_name, f"tenants/{other}/")) == 2
     assert route(cloud, other)["isolation"] == "pool"
@@ -259,14 +263,18 @@ def test_silo_offboarding_redelivered_after_its_stack_was_deleted_completes(
     def dies(self: RouteStore, tenant_id: str) -> None:
         raise InvocationCrashed("the execution environment died")
 
+    offboarding = request("TenantOffboarding", "ENTERPRISE")
     with monkeypatch.context() as patched:
         patched.setattr(RouteStore, "delete", dies)
-        first = cloud.runtime.invoke("tenant_provisioner", request("TenantOffboarding", "ENTERPRISE"))
+        first = cloud.runtime.invoke("tenant_provisioner", offboarding, request_id="the-event")
     assert isinstance(first.error, InvocationCrashed)
     assert resources["dedicatedTable"] not in boto3.client("dynamodb").list_tables()["TableNames"]
     assert route(cloud)["isolation"] == "silo"
-
-    result = provision(cloud, request("TenantOffboarding", "ENTERPRISE"))
+    retried = cloud.runtime.invoke(
+        "tenant_provisioner", offboarding, request_id="the-event"
+    )  # Lambda's retry
+    assert retried.error is None, retried.error
+    result = retried.result
     assert result["detail"]["status"] == "COMPLETED", result["detail"]["error"]
     assert route(cloud) == {}
     [event] = cloud.bus_events("TenantDeprovisioned")
@@ -320,3 +328,305 @@ def test_the_current_request_delivered_again_acts_again(cloud: Cloud) -> None:
     assert provision(cloud, republished)["detail"]["status"] == "COMPLETED"
     assert provision(cloud, first)["detail"]["status"] == "COMPLETED"  # an older copy of the same request
     assert keys_under(cloud.settings.tenant_bucket_name) == [f"tenants/{TID}/.tenant.json"]
+
+
+# --- the lease: one invocation at a time works on a tenant ---------------------------------------
+
+ONBOARDED_AT = "2026-11-25T10:00:00.000Z"
+OFFBOARDED_AT = "2026-11-25T10:05:00.000Z"
+ADMIN = "admin@acme.example"
+
+
+def with_admin(event: dict[str, Any]) -> dict[str, Any]:
+    event["detail"]["adminEmail"] = ADMIN
+    return event
+
+
+def cognito_users(cloud: Cloud, tenant_id: str = TID) -> list[str]:
+    users = boto3.client("cognito-idp").list_users(UserPoolId=cloud.settings.user_pool_id)["Users"]
+    return [
+        u["Username"]
+        for u in users
+        if {"Name": "custom:tenantId", "Value": tenant_id} in u.get("Attributes", [])
+    ]
+
+
+def ledger_item(cloud: Cloud, tenant_id: str = TID) -> dict[str, Any]:
+    found: Any = boto3.client("dynamodb").get_item(
+        TableName=cloud.settings.app_table_name,
+        Key={"PK": {"S": f"LIFECYCLE#{tenant_id}"}, "SK": {"S": "LATEST"}},
+        ConsistentRead=True,
+    )
+    return dict(found.get("Item", {}))
+
+
+class Gate:
+    """Holds an invocation inside one step of the provisioner until the test lets it go on."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.proceed = threading.Event()
+        self.inside = 0
+        self.most_inside = 0
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def wrap(self, step: Callable[..., Any]) -> Callable[..., Any]:
+        def held(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                self.calls += 1
+                self.inside += 1
+                self.most_inside = max(self.most_inside, self.inside)
+            self.entered.set()
+            try:
+                assert self.proceed.wait(timeout=30), "the test never let the step go on"
+                return step(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.inside -= 1
+
+        return held
+
+
+def in_background(cloud: Cloud, event: dict[str, Any], request_id: str) -> tuple[threading.Thread, list[Any]]:
+    outcome: list[Any] = []
+    thread = threading.Thread(
+        target=lambda: outcome.append(
+            cloud.runtime.invoke("tenant_provisioner", event, request_id=request_id)
+        )
+    )
+    thread.start()
+    return thread, outcome
+
+
+@pytest.fixture
+def no_lease_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request finding the tenant busy is refused at once (instead of waiting in-process first)."""
+    monkeypatch.setattr("tenancy.provisioner.LEASE_WAIT_SECONDS", 0.0)
+
+
+def test_an_offboarding_arriving_while_an_onboarding_copy_runs_is_refused_then_leaves_nothing(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch, no_lease_wait: None
+) -> None:
+    """The time-of-check/time-of-use race: a duplicate of the onboarding claimed the ledger (its own,
+    current operation) before the offboarding arrived and is still at work. Without the lease the
+    offboarding removes the admin, the route and the prefix, and the copy then creates them again."""
+    from tenancy import application
+
+    onboarding = with_admin(lifecycle("TenantOnboarding", "PRO", "op-1", ONBOARDED_AT))
+    offboarding = with_admin(lifecycle("TenantOffboarding", "PRO", "op-2", OFFBOARDED_AT))
+    assert provision(cloud, onboarding)["detail"]["status"] == "COMPLETED"
+    [admin] = cognito_users(cloud)
+
+    gate = Gate()  # the copy has re-claimed the prefix and re-written the route; next: the admin
+    monkeypatch.setattr("tenancy.provisioner.add_user", gate.wrap(application.add_user))
+    copy_thread, copy_outcome = in_background(cloud, onboarding, request_id="onboarding-copy")
+    assert gate.entered.wait(timeout=30)
+
+    refused = cloud.runtime.invoke("tenant_provisioner", offboarding, request_id="offboarding")
+    assert isinstance(refused.error, OperationInProgress), refused.error
+    assert refused.error.operation_id == "op-1"
+    # ... having written nothing: everything is there, and the ledger still holds the copy's lease
+    assert route(cloud)["isolation"] == "pool"
+    assert keys_under(cloud.settings.tenant_bucket_name) == [f"tenants/{TID}/.tenant.json"]
+    assert [sk for sk in partition(cloud, TID) if sk.startswith("USER#")] == [f"USER#{admin}"]
+    assert cognito_users(cloud) == [admin]
+    assert cloud.bus_events("TenantDeprovisioned") == []
+    held = ledger_item(cloud)
+    assert (held["operationId"]["S"], held["holder"]["S"]) == ("op-1", "onboarding-copy")
+
+    gate.proceed.set()
+    copy_thread.join(timeout=30)
+    [copied] = copy_outcome
+    assert copied.error is None, copied.error
+    assert copied.result["detail"]["status"] == "COMPLETED"
+    assert "holder" not in ledger_item(cloud)  # released
+
+    # Lambda's retry of the offboarding (the same event, the same request id), after the copy:
+    retried = cloud.runtime.invoke("tenant_provisioner", offboarding, request_id="offboarding")
+    assert retried.error is None, retried.error
+    assert retried.result["detail"]["status"] == "COMPLETED"
+    assert route(cloud) == {}
+    assert keys_under(cloud.settings.tenant_bucket_name) == []
+    assert [sk for sk in partition(cloud, TID) if sk.startswith("USER#")] == []
+    assert cognito_users(cloud) == []
+    # and a copy of the onboarding arriving later still is stale: it brings nothing back
+    assert provision(cloud, onboarding)["ignored"] == "stale request: the tenant's latest operation is op-2"
+    assert (route(cloud), cognito_users(cloud)) == ({}, [])
+    assert gate.calls == 1  # only the copy went through the gate: nothing ran after the offboarding
+
+
+def test_two_copies_of_one_onboarding_never_run_at_once(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch, no_lease_wait: None
+) -> None:
+    from tenancy.provisioner import pool
+
+    onboarding = with_admin(lifecycle("TenantOnboarding", "PRO", "op-1", ONBOARDED_AT))
+    gate = Gate()
+    monkeypatch.setattr(pool, "create_prefix", gate.wrap(pool.create_prefix))
+    first_thread, first_outcome = in_background(cloud, onboarding, request_id="copy-1")
+    assert gate.entered.wait(timeout=30)
+
+    copies = [cloud.runtime.invoke("tenant_provisioner", onboarding, request_id=f"copy-{i}") for i in (2, 3)]
+    assert all(isinstance(c.error, OperationInProgress) for c in copies), [c.error for c in copies]
+    assert gate.calls == 1  # the copies did not start the work
+    assert cloud.bus_events("TenantProvisioned") == []
+
+    gate.proceed.set()
+    first_thread.join(timeout=30)
+    [first] = first_outcome
+    assert first.error is None, first.error
+    assert first.result["detail"]["status"] == "COMPLETED"
+    retried = cloud.runtime.invoke("tenant_provisioner", onboarding, request_id="copy-2")  # its retry
+    assert retried.error is None, retried.error
+    assert retried.result["detail"]["status"] == "COMPLETED"
+    assert gate.calls == 2
+    assert gate.most_inside == 1  # one after the other, never side by side
+    assert len(cognito_users(cloud)) == 1
+    assert keys_under(cloud.settings.tenant_bucket_name) == [f"tenants/{TID}/.tenant.json"]
+
+
+def test_an_offboarding_waits_in_process_for_the_onboarding_copy_then_leaves_nothing(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same race, with the provisioner's short in-process wait: the offboarding writes nothing
+    while the copy works, then runs as soon as the copy has released the lease."""
+    from tenancy import application
+
+    onboarding = with_admin(lifecycle("TenantOnboarding", "PRO", "op-1", ONBOARDED_AT))
+    offboarding = with_admin(lifecycle("TenantOffboarding", "PRO", "op-2", OFFBOARDED_AT))
+    provision(cloud, onboarding)
+    gate = Gate()
+    monkeypatch.setattr("tenancy.provisioner.add_user", gate.wrap(application.add_user))
+    copy_thread, copy_outcome = in_background(cloud, onboarding, request_id="onboarding-copy")
+    assert gate.entered.wait(timeout=30)
+
+    offboarding_thread, offboarding_outcome = in_background(cloud, offboarding, request_id="offboarding")
+    time.sleep(0.5)  # the offboarding is waiting for the lease (LEASE_WAIT_SECONDS)
+    assert offboarding_outcome == []
+    assert route(cloud)["isolation"] == "pool"
+    assert ledger_item(cloud)["holder"]["S"] == "onboarding-copy"
+
+    gate.proceed.set()
+    copy_thread.join(timeout=30)
+    offboarding_thread.join(timeout=30)
+    [copied], [offboarded] = copy_outcome, offboarding_outcome
+    assert copied.error is None, copied.error
+    assert offboarded.error is None, offboarded.error
+    assert offboarded.result["detail"]["status"] == "COMPLETED"
+    assert route(cloud) == {}
+    assert keys_under(cloud.settings.tenant_bucket_name) == []
+    assert [sk for sk in partition(cloud, TID) if sk.startswith("USER#")] == []
+    assert cognito_users(cloud) == []
+
+
+def test_copies_of_one_request_arriving_together_take_turns(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Four copies at once: one works, the others wait for the lease in turn (none is refused, so
+    none uses up a retry), and never two at a time."""
+    from tenancy.provisioner import pool
+
+    onboarding = with_admin(lifecycle("TenantOnboarding", "PRO", "op-1", ONBOARDED_AT))
+    gate = Gate()
+    gate.proceed.set()  # not held: the gate only counts who is inside
+    create_prefix = pool.create_prefix
+
+    def slowly(*args: Any) -> Any:
+        time.sleep(0.2)  # long enough for every copy to find the first one at work
+        return create_prefix(*args)
+
+    monkeypatch.setattr(pool, "create_prefix", gate.wrap(slowly))
+    runs = [in_background(cloud, onboarding, request_id=f"copy-{i}") for i in range(4)]
+    for thread, _ in runs:
+        thread.join(timeout=60)
+    outcomes = [outcome for _, [outcome] in runs]
+    assert [o.error for o in outcomes] == [None] * 4
+    assert [o.result["detail"]["status"] for o in outcomes] == ["COMPLETED"] * 4
+    assert gate.calls == 4
+    assert gate.most_inside == 1
+    assert len(cognito_users(cloud)) == 1
+    assert "holder" not in ledger_item(cloud)
+
+
+def crashed_holder(cloud: Cloud, operation: str, requested_at: str, running_until_ms: int) -> None:
+    """The ledger as an invocation that died holding the lease leaves it."""
+    boto3.client("dynamodb").put_item(
+        TableName=cloud.settings.app_table_name,
+        Item={
+            "PK": {"S": f"LIFECYCLE#{TID}"},
+            "SK": {"S": "LATEST"},
+            "operationId": {"S": operation},
+            "requestedAt": {"S": requested_at},
+            "detailType": {"S": "TenantOnboarding"},
+            "holder": {"S": "a-dead-invocation"},
+            "runningUntil": {"N": str(running_until_ms)},
+            "expiresAt": {"N": str(int(time.time()) + 3600)},
+        },
+    )
+
+
+def test_a_crashed_holders_lease_is_taken_over_once_it_lapses(cloud: Cloud, no_lease_wait: None) -> None:
+    onboarding = with_admin(lifecycle("TenantOnboarding", "PRO", "op-1", ONBOARDED_AT))
+    offboarding = with_admin(lifecycle("TenantOffboarding", "PRO", "op-2", OFFBOARDED_AT))
+    now_ms = int(time.time() * 1000)
+
+    crashed_holder(cloud, "op-1", ONBOARDED_AT, running_until_ms=now_ms + 60_000)  # still its time
+    for event in (onboarding, offboarding):  # neither another copy nor the next operation gets in
+        refused = cloud.runtime.invoke("tenant_provisioner", event)
+        assert isinstance(refused.error, OperationInProgress), refused.error
+    assert route(cloud) == {}
+    assert ledger_item(cloud)["holder"]["S"] == "a-dead-invocation"
+
+    crashed_holder(cloud, "op-1", ONBOARDED_AT, running_until_ms=now_ms - 1)  # its time is over
+    assert provision(cloud, onboarding)["detail"]["status"] == "COMPLETED"  # another copy takes over
+    assert route(cloud)["isolation"] == "pool"
+    assert len(cognito_users(cloud)) == 1
+
+    # Killed (out of memory) with time left: Lambda's retry of its event, which keeps the request id,
+    # takes the lease over at once; anyone else waits.
+    crashed_holder(cloud, "op-1", ONBOARDED_AT, running_until_ms=now_ms + 60_000)
+    retry = cloud.runtime.invoke("tenant_provisioner", onboarding, request_id="a-dead-invocation")
+    assert retry.error is None, retry.error
+    assert retry.result["detail"]["status"] == "COMPLETED"
+
+    crashed_holder(cloud, "op-1", ONBOARDED_AT, running_until_ms=now_ms - 1)  # died again, lapsed
+    assert provision(cloud, offboarding)["detail"]["status"] == "COMPLETED"  # the next operation too
+    assert (route(cloud), cognito_users(cloud)) == ({}, [])
+    assert ledger_item(cloud)["operationId"]["S"] == "op-2"
+    assert "holder" not in ledger_item(cloud)
+
+
+def test_a_stale_request_is_ignored_even_while_a_lease_is_live(cloud: Cloud) -> None:
+    """An older, different operation is never run, so it need not wait: it is not retried."""
+    crashed_holder(cloud, "op-2", OFFBOARDED_AT, running_until_ms=int(time.time() * 1000) + 60_000)
+    late = provision(cloud, with_admin(lifecycle("TenantOnboarding", "PRO", "op-1", ONBOARDED_AT)))
+    assert late["ignored"] == "stale request: the tenant's latest operation is op-2"
+
+
+def test_a_lease_is_released_when_the_work_fails_and_not_by_someone_else(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tenancy.errors import EventPublishError
+    from tenancy.events import EventPublisher
+    from tenancy.models.events import TenantLifecycleDetail
+    from tenancy.provisioner import Ledger
+
+    onboarding = with_admin(lifecycle("TenantOnboarding", "PRO", "op-1", ONBOARDED_AT))
+
+    def bus_down(self: EventPublisher, events: Any) -> None:
+        raise EventPublishError("down")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(EventPublisher, "publish", bus_down)
+        failed = cloud.runtime.invoke("tenant_provisioner", onboarding, request_id="the-event")
+    assert isinstance(failed.error, EventPublishError)
+    assert "holder" not in ledger_item(cloud)  # a retry or a copy is not kept waiting
+    assert provision(cloud, onboarding)["detail"]["status"] == "COMPLETED"
+
+    ledger = Ledger(boto3.client("dynamodb"), cloud.settings.app_table_name)
+    detail = TenantLifecycleDetail.model_validate(onboarding["detail"])
+    assert ledger.claim("TenantOnboarding", detail, "holder-a", time.time() + 60) is None
+    assert ledger.release(detail, "holder-b") is False  # only the holder ends its lease
+    assert ledger_item(cloud)["holder"]["S"] == "holder-a"
+    assert ledger.release(detail, "holder-a") is True

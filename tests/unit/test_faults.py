@@ -215,7 +215,9 @@ class Recorder:
     def __init__(self) -> None:
         self.delivered: list[Any] = []
 
-    def invoke(self, name: str, event: Any, timeout_seconds: float = 900.0) -> Invocation:
+    def invoke(
+        self, name: str, event: Any, timeout_seconds: float = 900.0, request_id: str | None = None
+    ) -> Invocation:
         self.delivered.append(
             [r["eventID"] for r in event["Records"]] if "Records" in event else event["detail"]["tenantId"]
         )

@@ -38,8 +38,12 @@ class FakeRuntime:
     failing: set[str] = field(default_factory=set)
     raise_error: bool = False
     batches: list[list[str]] = field(default_factory=list)
+    request_ids: list[str | None] = field(default_factory=list)
 
-    def invoke(self, name: str, event: Any, timeout_seconds: float = 900.0) -> Invocation:
+    def invoke(
+        self, name: str, event: Any, timeout_seconds: float = 900.0, request_id: str | None = None
+    ) -> Invocation:
+        self.request_ids.append(request_id)
         if "Records" in event:
             sequence = [r["dynamodb"]["SequenceNumber"] for r in event["Records"]]
             self.batches.append(sequence)
@@ -53,13 +57,21 @@ class FakeRuntime:
 
 @dataclass
 class FakeSqs:
+    """Every message is received on every poll (visibility is recorded, not applied)."""
+
     queues: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     receipts: int = 0
+    hidden_for: list[int] = field(default_factory=list)  # each VisibilityTimeout set, in order
 
     def send_message(self, QueueUrl: str, MessageBody: str) -> None:
         self.receipts += 1
         self.queues.setdefault(QueueUrl, []).append(
-            {"Body": MessageBody, "ReceiptHandle": str(self.receipts), "received": 0}
+            {
+                "Body": MessageBody,
+                "MessageId": f"m-{self.receipts}",
+                "ReceiptHandle": str(self.receipts),
+                "received": 0,
+            }
         )
 
     def receive_message(self, QueueUrl: str, **_: Any) -> dict[str, Any]:
@@ -75,8 +87,8 @@ class FakeSqs:
     def delete_message(self, QueueUrl: str, ReceiptHandle: str) -> None:
         self.queues[QueueUrl] = [m for m in self.queues[QueueUrl] if m["ReceiptHandle"] != ReceiptHandle]
 
-    def change_message_visibility(self, **_: Any) -> None:
-        return None
+    def change_message_visibility(self, VisibilityTimeout: int, **_: Any) -> None:
+        self.hidden_for.append(VisibilityTimeout)
 
 
 def test_a_clean_stream_batch_is_delivered_once_in_batches_of_the_configured_size() -> None:
@@ -109,9 +121,28 @@ def test_an_event_that_keeps_failing_is_retried_then_dead_lettered() -> None:
     for _ in range(5):
         pump.pump()
     assert runtime.batches == [["e1"]] * 3  # 1 + async_retry_attempts
+    assert sqs.hidden_for == [1, 2]  # Lambda's 1 and 2 minutes before its retries, as seconds
+    assert runtime.request_ids == ["m-1"] * 3  # every retry of the event carries its request id
     assert sqs.queues["queue/123456789012/q"] == []
     [dead] = sqs.queues["dlq"]
     assert json.loads(dead["Body"])["id"] == "e1"
+
+
+def test_a_failed_event_is_retried_only_after_its_delay() -> None:
+    import boto3
+    from moto import mock_aws
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        queue = sqs.create_queue(QueueName="q")["QueueUrl"]
+        sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"id": "e3", "detail-type": "X"}))
+        runtime = FakeRuntime(raise_error=True)
+        pump = EventPump(sqs, queue, "dlq", runtime, RULE_SPEC, retry_delays=(1,))  # type: ignore[arg-type]
+        assert pump.pump() == 1
+        assert pump.pump() == 0  # hidden: Lambda waits before it retries
+        assert pump.pump(wait_seconds=2) == 1  # back after its second
+        assert runtime.batches == [["e3"]] * 2
+        assert runtime.request_ids[0] == runtime.request_ids[1] is not None
 
 
 def test_a_delivered_event_carries_the_account_and_is_deleted() -> None:

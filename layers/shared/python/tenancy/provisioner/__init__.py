@@ -2,11 +2,14 @@
 
 Every failure becomes a FAILED result carrying the error, so no tenant is left waiting; only a silo
 stack still in progress when the invocation runs out of time is raised, to be resumed by a retry.
-A request redelivered after its tenant has moved on to a later operation is ignored (ledger.py).
+A request redelivered after its tenant has moved on to a later operation is ignored, and a request
+arriving while another invocation works on the same tenant is refused with OperationInProgress, to
+be retried when that invocation has finished (ledger.py: the claim is a lease).
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -29,15 +32,20 @@ from tenancy.models.events import (
 from tenancy.names import DEPROVISIONED, OFFBOARDING, ONBOARDING, PROVISIONED, pool_prefix, silo_stack_name
 from tenancy.observability import count, logger
 from tenancy.provisioner import pool
-from tenancy.provisioner.ledger import Ledger
+from tenancy.provisioner.ledger import Ledger, OperationInProgress
 from tenancy.provisioner.silo import Deadline, SiloStacks, StackStillInProgress
 from tenancy.routing import Route, RouteStore
 from tenancy.timestamps import now_iso
 
-__all__ = ["Deadline", "Ledger", "Provisioner", "StackStillInProgress"]
+__all__ = ["Deadline", "Ledger", "OperationInProgress", "Provisioner", "StackStillInProgress"]
 
 
 PROVISIONER_ACTOR = "system:tenant-provisioner"
+# A request finding another invocation at work on its tenant waits this long (within its own time)
+# for the lease to end before it is refused: the holder is usually done in a second or two, and
+# copies of one request arriving together would otherwise use up their retries refusing each other.
+LEASE_WAIT_SECONDS = 10.0
+LEASE_POLL_SECONDS = (0.05, 1.0)  # the first pause between claims, and the longest (doubling)
 
 
 @dataclass
@@ -51,12 +59,36 @@ class Provisioner:
     users: UserDirectory
     ledger: Ledger
 
-    def handle(self, detail_type: str, detail: TenantLifecycleDetail, deadline: Deadline) -> Event | str:
+    def handle(
+        self,
+        detail_type: str,
+        detail: TenantLifecycleDetail,
+        deadline: Deadline,
+        invocation_id: str | None = None,
+    ) -> Event | str:
         """Do the requested work, publish its result, and return the published event; or, for a
-        stale request (see ledger.py), do nothing and say why."""
+        stale request (see ledger.py), do nothing and say why. While another invocation holds the
+        tenant's lease, wait for it (LEASE_WAIT_SECONDS at most); then raise OperationInProgress,
+        having done nothing: retry later.
+
+        `invocation_id` names this invocation in the lease (Lambda's request id, which its retries
+        of the event keep: a retry takes over the lease of an attempt that died holding it)."""
         if detail_type not in (ONBOARDING, OFFBOARDING):
             raise ValueError(f"unexpected detail-type {detail_type!r}")
-        superseded_by = self.ledger.claim(detail_type, detail)
+        holder = invocation_id or str(uuid.uuid4())
+        try:
+            superseded_by = self._claim(detail_type, detail, holder, deadline)
+        except OperationInProgress as busy:
+            logger.warning(
+                "lifecycle request deferred: another invocation holds the tenant",
+                tenant_id=detail.tenant_id,
+                detail_type=detail_type,
+                operation_id=detail.operation_id,
+                running_operation_id=busy.operation_id,
+                lease_until_ms=busy.running_until_ms,
+            )
+            count("LifecycleRequestDeferred", detail.tenant_id)
+            raise
         if superseded_by is not None:
             logger.warning(
                 "stale lifecycle request ignored",
@@ -67,12 +99,61 @@ class Provisioner:
             )
             count("StaleLifecycleRequestIgnored", detail.tenant_id)
             return f"stale request: the tenant's latest operation is {superseded_by}"
-        if detail_type == ONBOARDING:
-            event = Event(PROVISIONED, self.onboard(detail, deadline))
-        else:
-            event = Event(DEPROVISIONED, self.offboard(detail, deadline))
-        self.publisher.publish([event])
+        try:
+            if detail_type == ONBOARDING:
+                event = Event(PROVISIONED, self.onboard(detail, deadline))
+            else:
+                event = Event(DEPROVISIONED, self.offboard(detail, deadline))
+            self.publisher.publish([event])
+        except BaseException:
+            # The lease ends with the invocation; the error is Lambda's to retry. BaseException: an
+            # invocation that dies unwinds through here in the local cloud, as a timeout ends the
+            # lease on AWS (it lapses then). An out-of-memory kill releases nothing: its lease
+            # lapses at its end, or Lambda's retry of the event (same request id) takes it over.
+            try:
+                self._release(detail, holder)
+            except Exception:  # the original error matters; the lease lapses at its end anyway
+                logger.exception("could not release the tenant's lease", tenant_id=detail.tenant_id)
+            raise
+        # A failed release fails the invocation: the retry redoes the (idempotent) work and releases,
+        # instead of the tenant staying locked until the lease lapses.
+        self._release(detail, holder)
         return event
+
+    def _claim(
+        self, detail_type: str, detail: TenantLifecycleDetail, holder: str, deadline: Deadline
+    ) -> str | None:
+        """Claim the request's lease, waiting up to LEASE_WAIT_SECONDS for another holder's."""
+        started = time.monotonic()
+        pause, longest = LEASE_POLL_SECONDS
+        refused = 0
+        while True:
+            running_until = time.time() + deadline.remaining_millis() / 1000
+            try:
+                claimed = self.ledger.claim(detail_type, detail, holder, running_until)
+            except OperationInProgress:
+                refused += 1
+                if time.monotonic() - started + pause > LEASE_WAIT_SECONDS or not deadline.can_wait():
+                    raise
+            else:
+                if refused:
+                    logger.info(
+                        "waited for another invocation's lease on the tenant",
+                        tenant_id=detail.tenant_id,
+                        waited_seconds=round(time.monotonic() - started, 3),
+                    )
+                return claimed
+            time.sleep(pause)
+            pause = min(pause * 2, longest)
+
+    def _release(self, detail: TenantLifecycleDetail, holder: str) -> None:
+        if not self.ledger.release(detail, holder):
+            logger.warning(
+                "the tenant's lease lapsed before the invocation finished and was taken over",
+                tenant_id=detail.tenant_id,
+                operation_id=detail.operation_id,
+            )
+            count("LifecycleLeaseOverrun", detail.tenant_id)
 
     def onboard(self, detail: TenantLifecycleDetail, deadline: Deadline) -> TenantProvisionedDetail:
         tenant_id = detail.tenant_id
@@ -83,6 +164,7 @@ class Provisioner:
             else:
                 resources = self._provision_pool(tenant_id)
             table = resources.dedicated_table or self.settings.app_table_name
+            self._tenant_store(tenant_id, table).open_partition()  # every tenant write requires it
             if detail.admin_email:
                 self._create_first_admin(tenant_id, table, detail.admin_email)
         except StackStillInProgress:
