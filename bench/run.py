@@ -139,8 +139,8 @@ def start_world() -> tuple[World, Any]:
     resources = create_resources(boto3.client, local_settings("tenancy", "bench", REGION))
     env = {**base_env, **settings_environ(resources.settings)}
     os.environ.update(env)
-    from tenancy.clients import reset as reset_clients
-    from tenancy.config import get_settings
+    from tenancy.common.clients import reset as reset_clients
+    from tenancy.common.config import get_settings
 
     get_settings.cache_clear()
     reset_clients()
@@ -153,11 +153,12 @@ def seed_tenant(
     """A tenant in `status` (through legal transitions), with its pool route and optionally an admin."""
     import boto3
 
-    from tenancy.clients import client
-    from tenancy.models.domain import Isolation, Status, Tenant, Tier
-    from tenancy.routing import Route, RouteStore
-    from tenancy.store import ControlStore
-    from tenancy.timestamps import now_iso
+    from tenancy.application.access.routing import Route, RouteStore
+    from tenancy.common.clients import client
+    from tenancy.common.timestamps import now_iso
+    from tenancy.contracts.tiers import Isolation, Tier
+    from tenancy.control.models import Status, Tenant
+    from tenancy.control.store import ControlStore
 
     settings = world.settings
     store = ControlStore(client("dynamodb"), settings.control_table_name)
@@ -192,15 +193,15 @@ def seed_tenant(
                 Isolation.POOL, settings.app_table_name, settings.tenant_bucket_name, f"tenants/{tenant_id}/"
             ),
         )
-    from tenancy.app_store import Actor, TenantStore
+    from tenancy.application.store.engine import Actor, TenantStore
 
     tenant_store = TenantStore(
         client("dynamodb"), settings.app_table_name, tenant_id, Actor("bench", "bench")
     )
     tenant_store.open_partition()  # as the provisioner does
     if admin:
-        from tenancy.application import add_user
-        from tenancy.identity import UserDirectory
+        from tenancy.application.users.directory import UserDirectory
+        from tenancy.application.users.service import add_user
 
         add_user(
             tenant_store,
@@ -214,9 +215,9 @@ def seed_tenant(
 
 
 def seed_agent(world: World, tenant_id: str, name: str = "agent") -> str:
-    from tenancy import keys
-    from tenancy.app_store import Actor, Change, TenantStore
-    from tenancy.clients import client
+    from tenancy.application.store import keys
+    from tenancy.application.store.engine import Actor, Change, TenantStore
+    from tenancy.common.clients import client
 
     agent_id = str(uuid.uuid4())
     TenantStore(client("dynamodb"), world.settings.app_table_name, tenant_id, Actor("bench", "bench")).create(
@@ -328,7 +329,7 @@ def cold_events(world: World) -> dict[str, Callable[[], dict[str, Any]]]:
 # The function whose baseline the stack floor (bench/baselines/stack_floor.py) extends.
 FLOOR_OF = "tenant_api"
 # What every Lambda execution environment has and the local server cannot give: the runtime API's
-# address (nothing calls it here; tenancy.coldstart reads it to know it runs in one).
+# address (nothing calls it here; tenancy.common.coldstart reads it to know it runs in one).
 EXECUTION_ENVIRONMENT = {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}
 
 
@@ -635,7 +636,7 @@ class Filler:
 
 def scale(world: World, counts: Counts) -> dict[str, Any]:
     from localcloud.runtime import FunctionRuntime
-    from tenancy.clients import client
+    from tenancy.common.clients import client
 
     runtime = FunctionRuntime()
     tenant = seed_tenant(world)

@@ -22,7 +22,7 @@ from localcloud.pumps import EventPump, StreamPump
 from localcloud.resources import LocalResources, create_resources, local_settings, settings_environ
 from localcloud.runtime import FunctionRuntime
 from localcloud.streams import StreamReader
-from tenancy.names import resource_name
+from tenancy.common.names import resource_name
 from tenancy_infra.topology import FUNCTIONS, FunctionSpec, RuleTrigger, ScheduleTrigger, StreamTrigger
 
 REGION = "us-east-1"
@@ -204,9 +204,9 @@ class LocalCloud:
         )
         os.environ.update(settings_environ(self.resources.settings))
 
-        from tenancy.clients import client
-        from tenancy.clients import reset as reset_clients
-        from tenancy.config import get_settings
+        from tenancy.common.clients import client
+        from tenancy.common.clients import reset as reset_clients
+        from tenancy.common.config import get_settings
 
         get_settings.cache_clear()
         reset_clients()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.runtime import FunctionRuntime
-from tenancy.openapi import document
+from tenancy.common.openapi import document
 from tenancy_infra.topology import FUNCTIONS, ApiTrigger
 
 

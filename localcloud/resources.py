@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tenancy.config import Settings
-from tenancy.names import resource_name
+from tenancy.common.config import Settings
+from tenancy.common.names import resource_name
 from tenancy_infra.topology import (
     APP_TABLE,
     CONTROL_TABLE,

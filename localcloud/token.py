@@ -28,8 +28,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from localcloud.cloud import ACCESS_KEY, REGION, SECRET_KEY
     from localcloud.tokens import UnknownUserError, issue_token
-    from tenancy import keys
-    from tenancy.names import resource_name
+    from tenancy.common.names import resource_name
+    from tenancy.control import keys
 
     def aws(service: str) -> object:
         return boto3.client(

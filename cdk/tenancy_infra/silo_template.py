@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from tenancy.names import DEFAULT_APP_NAME, DEFAULT_STAGE
+from tenancy.common.names import DEFAULT_APP_NAME, DEFAULT_STAGE
 
 
 def write_silo_template(path: Path, app_name: str = DEFAULT_APP_NAME, stage: str = DEFAULT_STAGE) -> Path:

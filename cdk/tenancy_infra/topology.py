@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tenancy.names import (
+from tenancy.common.names import (
     APPLICATION_PLANE,
     CONTROL_PLANE,
     DEPROVISIONED,

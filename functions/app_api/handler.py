@@ -6,7 +6,7 @@ through a store bound to that tenant, with credentials scoped to it by IAM (Lead
 
 from __future__ import annotations
 
-from tenancy.coldstart import collector_resumes_after_first_event
+from tenancy.common.coldstart import collector_resumes_after_first_event
 
 from functools import lru_cache
 from typing import Annotated, Any
@@ -16,24 +16,26 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tenancy import api, application
-from tenancy.app_store import Actor, TenantStore
-from tenancy.auth import TenantContext
-from tenancy.clients import client, client_with_credentials
-from tenancy.config import get_settings
-from tenancy.credentials import TenantCredentials
-from tenancy.identity import UserDirectory
-from tenancy.models.app import (
-    CreateAgentRequest,
-    CreateUserRequest,
+from tenancy.application.access.credentials import TenantCredentials
+from tenancy.application.access.routing import Router, RouteStore
+from tenancy.application.agents import service as agents_service
+from tenancy.application.agents.models import CreateAgentRequest, UpdateAgentRequest
+from tenancy.application.audit import service as audit_service
+from tenancy.application.executions import service as executions_service
+from tenancy.application.executions.models import (
     ExecutionStatus,
     StartExecutionRequest,
-    UpdateAgentRequest,
     UpdateExecutionRequest,
-    UpdateUserRequest,
 )
-from tenancy.observability import bind_tenant, logger, metrics, tracer
-from tenancy.routing import Router, RouteStore
+from tenancy.application.store.engine import Actor, TenantStore
+from tenancy.application.users import service as users_service
+from tenancy.application.users.directory import UserDirectory
+from tenancy.application.users.models import CreateUserRequest, UpdateUserRequest
+from tenancy.common import http as api
+from tenancy.common.clients import client, client_with_credentials
+from tenancy.common.config import get_settings
+from tenancy.common.observability import bind_tenant, logger, metrics, tracer
+from tenancy.contracts.context import TenantContext
 
 app = api.RestResolver(enable_validation=True)
 api.install(app)
@@ -92,7 +94,7 @@ def _context() -> tuple[TenantContext, TenantStore]:
 @app.get("/me", operation_id="getMe", responses=api.responses(200, "Me", links={"userId": _USER}))
 def get_me() -> Response[str]:
     caller, store = _context()
-    return api.ok(application.me(store, caller))
+    return api.ok(users_service.me(store, caller))
 
 
 @app.get(
@@ -100,7 +102,7 @@ def get_me() -> Response[str]:
 )
 def list_users(limit: Limit = 20, cursor: Cursor = None) -> Response[str]:
     caller, store = _context()
-    items, next_cursor = application.list_users(store, caller, limit, cursor)
+    items, next_cursor = users_service.list_users(store, caller, limit, cursor)
     return api.page(items, limit=limit, next_cursor=next_cursor)
 
 
@@ -111,13 +113,13 @@ def list_users(limit: Limit = 20, cursor: Cursor = None) -> Response[str]:
 )
 def create_user(body: CreateUserRequest) -> Response[str]:
     caller, store = _context()
-    return api.ok(application.create_user(store, _users(), caller, body), status=201)
+    return api.ok(users_service.create_user(store, _users(), caller, body), status=201)
 
 
 @app.get("/users/<userId>", operation_id="getUser", responses=api.responses(200, "User", errors=[403, 404]))
 def get_user(userId: Id) -> Response[str]:
     caller, store = _context()
-    return api.ok(application.get_user(store, caller, userId))
+    return api.ok(users_service.get_user(store, caller, userId))
 
 
 @app.patch(
@@ -127,7 +129,7 @@ def get_user(userId: Id) -> Response[str]:
 )
 def update_user(userId: Id, body: UpdateUserRequest) -> Response[str]:
     caller, store = _context()
-    return api.ok(application.update_user(store, _users(), caller, userId, body))
+    return api.ok(users_service.update_user(store, _users(), caller, userId, body))
 
 
 @app.delete(
@@ -135,7 +137,7 @@ def update_user(userId: Id, body: UpdateUserRequest) -> Response[str]:
 )
 def delete_user(userId: Id) -> Response[str]:
     caller, store = _context()
-    application.delete_user(store, _users(), caller, userId)
+    users_service.delete_user(store, _users(), caller, userId)
     return api.no_content()
 
 
@@ -149,7 +151,7 @@ def delete_user(userId: Id) -> Response[str]:
 )
 def create_agent(body: CreateAgentRequest) -> Response[str]:
     _, store = _context()
-    return api.ok(application.create_agent(store, body), status=201)
+    return api.ok(agents_service.create_agent(store, body), status=201)
 
 
 @app.get("/agents", operation_id="listAgents", responses=api.responses(200, "Agent", errors=[400], page=True))
@@ -172,13 +174,13 @@ def get_agent(agentId: Id) -> Response[str]:
 )
 def update_agent(agentId: Id, body: UpdateAgentRequest) -> Response[str]:
     _, store = _context()
-    return api.ok(application.update_agent(store, agentId, body))
+    return api.ok(agents_service.update_agent(store, agentId, body))
 
 
 @app.delete("/agents/<agentId>", operation_id="deleteAgent", responses=api.responses(204, errors=[404]))
 def delete_agent(agentId: Id) -> Response[str]:
     _, store = _context()
-    application.delete_agent(store, agentId)
+    agents_service.delete_agent(store, agentId)
     return api.no_content()
 
 
@@ -192,7 +194,7 @@ def delete_agent(agentId: Id) -> Response[str]:
 )
 def start_execution(agentId: Id, body: StartExecutionRequest) -> Response[str]:
     _, store = _context()
-    return api.ok(application.start_execution(store, agentId, body, _trace_id()), status=201)
+    return api.ok(executions_service.start_execution(store, agentId, body, _trace_id()), status=201)
 
 
 @app.get(
@@ -207,7 +209,7 @@ def list_executions(
     cursor: Cursor = None,
 ) -> Response[str]:
     _, store = _context()
-    items, next_cursor = application.list_executions(store, agentId, status, limit, cursor)
+    items, next_cursor = executions_service.list_executions(store, agentId, status, limit, cursor)
     return api.page(items, limit=limit, next_cursor=next_cursor)
 
 
@@ -228,7 +230,7 @@ def get_execution(executionId: Id) -> Response[str]:
 )
 def update_execution(executionId: Id, body: UpdateExecutionRequest) -> Response[str]:
     _, store = _context()
-    return api.ok(application.move_execution(store, executionId, body))
+    return api.ok(executions_service.move_execution(store, executionId, body))
 
 
 # --- audit ------------------------------------------------------------------------------------
@@ -246,7 +248,7 @@ def get_audit(
     cursor: Cursor = None,
 ) -> Response[str]:
     caller, store = _context()
-    items, next_cursor = application.audit_trail(store, caller, from_, to, limit, cursor)
+    items, next_cursor = audit_service.audit_trail(store, caller, from_, to, limit, cursor)
     return api.page(items, limit=limit, next_cursor=next_cursor)
 
 

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from tenancy.coldstart import collector_resumes_after_first_event
+from tenancy.common.coldstart import collector_resumes_after_first_event
 
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tenancy.auth import JwksCache, TokenVerifier, Unauthenticated, fetch_jwks, issuer_for
-from tenancy.authorizer import Members, authorize
-from tenancy.clients import client, client_with_credentials, region
-from tenancy.config import get_settings
-from tenancy.credentials import TenantCredentials
-from tenancy.observability import logger, metrics, tracer
-from tenancy.routing import Router, RouteStore
-from tenancy.store import ControlStore
+from tenancy.application.access.authorizer import Members, authorize
+from tenancy.application.access.credentials import TenantCredentials
+from tenancy.application.access.routing import Router, RouteStore
+from tenancy.application.access.tokens import JwksCache, TokenVerifier, fetch_jwks, issuer_for
+from tenancy.common.clients import client, client_with_credentials, region
+from tenancy.common.config import get_settings
+from tenancy.common.errors import Unauthenticated
+from tenancy.common.observability import logger, metrics, tracer
+from tenancy.control.store import ControlStore
 
 
 @lru_cache(maxsize=1)

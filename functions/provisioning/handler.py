@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tenancy.coldstart import collector_resumes_after_first_event
+from tenancy.common.coldstart import collector_resumes_after_first_event
 
 from typing import Any
 
@@ -10,12 +10,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tenancy.clients import client
-from tenancy.config import get_settings
-from tenancy.events import EventPublisher
-from tenancy.lifecycle import handle_change
-from tenancy.observability import logger, metrics, tracer
-from tenancy.store import ControlStore
+from tenancy.common.clients import client
+from tenancy.common.config import get_settings
+from tenancy.common.observability import logger, metrics, tracer
+from tenancy.contracts.publisher import EventPublisher
+from tenancy.control.lifecycle import handle_change
+from tenancy.control.store import ControlStore
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from tenancy.coldstart import collector_resumes_after_first_event
+from tenancy.common.coldstart import collector_resumes_after_first_event
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tenancy.clients import client
-from tenancy.completion import apply_deprovisioned, apply_provisioned
-from tenancy.config import get_settings
-from tenancy.models.envelopes import TenantDeprovisionedEvent, TenantProvisionedEvent
-from tenancy.names import PROVISIONED
-from tenancy.observability import bind_tenant, logger, metrics, tracer
-from tenancy.store import ControlStore
+from tenancy.common.clients import client
+from tenancy.common.config import get_settings
+from tenancy.common.names import PROVISIONED
+from tenancy.common.observability import bind_tenant, logger, metrics, tracer
+from tenancy.contracts.envelopes import TenantDeprovisionedEvent, TenantProvisionedEvent
+from tenancy.control.completion import apply_deprovisioned, apply_provisioned
+from tenancy.control.store import ControlStore
 
 
 @collector_resumes_after_first_event

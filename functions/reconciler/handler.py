@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from tenancy.coldstart import collector_resumes_after_first_event
+from tenancy.common.coldstart import collector_resumes_after_first_event
 
 from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tenancy.clients import client
-from tenancy.config import get_settings
-from tenancy.events import EventPublisher
-from tenancy.observability import logger, metrics, tracer
-from tenancy.reconciler import reconcile
-from tenancy.store import ControlStore
+from tenancy.common.clients import client
+from tenancy.common.config import get_settings
+from tenancy.common.observability import logger, metrics, tracer
+from tenancy.contracts.publisher import EventPublisher
+from tenancy.control.reconciler import reconcile
+from tenancy.control.store import ControlStore
 
 
 @collector_resumes_after_first_event

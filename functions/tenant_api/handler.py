@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tenancy.coldstart import collector_resumes_after_first_event
+from tenancy.common.coldstart import collector_resumes_after_first_event
 
 from typing import Annotated, Any
 
@@ -11,15 +11,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tenancy import api, tenants
-from tenancy.clients import client
-from tenancy.config import get_settings
-from tenancy.idempotency_keys import HEADER, KEY_PATTERN, Answer, answer_once
-from tenancy.keys import checked_id
-from tenancy.models.api import CreateTenantRequest, UpdateTenantRequest
-from tenancy.models.domain import Status, Tenant, Tier
-from tenancy.observability import bind_tenant, count, logger, metrics, tracer
-from tenancy.store import ControlStore
+from tenancy.common import http as api
+from tenancy.common.clients import client
+from tenancy.common.config import get_settings
+from tenancy.common.idempotency import HEADER, KEY_PATTERN, Answer, answer_once
+from tenancy.common.keys import checked_id
+from tenancy.common.observability import bind_tenant, count, logger, metrics, tracer
+from tenancy.contracts.tiers import Tier
+from tenancy.control import tenants
+from tenancy.control.models import CreateTenantRequest, Status, Tenant, UpdateTenantRequest
+from tenancy.control.store import ControlStore
 
 app = api.RestResolver(enable_validation=True)
 api.install(app)

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from tenancy.coldstart import collector_resumes_after_first_event
+from tenancy.common.coldstart import collector_resumes_after_first_event
 
 from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from tenancy.clients import LazyClient
-from tenancy.config import get_settings
-from tenancy.events import EventPublisher
-from tenancy.identity import UserDirectory
-from tenancy.models.envelopes import TenantLifecycleEvent
-from tenancy.observability import bind_tenant, logger, metrics, tracer
-from tenancy.provisioner import Deadline, Ledger, Provisioner
-from tenancy.provisioner.silo import SiloStacks
-from tenancy.routing import RouteStore
+from tenancy.application.access.routing import RouteStore
+from tenancy.application.provisioning import Deadline, Ledger, Provisioner
+from tenancy.application.provisioning.silo import SiloStacks
+from tenancy.application.users.directory import UserDirectory
+from tenancy.common.clients import LazyClient
+from tenancy.common.config import get_settings
+from tenancy.common.observability import bind_tenant, logger, metrics, tracer
+from tenancy.contracts.envelopes import TenantLifecycleEvent
+from tenancy.contracts.publisher import EventPublisher
 
 
 @lru_cache(maxsize=1)

@@ -29,7 +29,7 @@ import pytest
 from botocore.credentials import Credentials
 
 from localcloud.client import ControlPlaneClient, Response
-from tenancy import keys
+from tenancy.control import keys
 from tests.e2e.conftest import ROOT, RunningCloud, objects, route
 
 FIGURES_FILE = ROOT / ".build" / "fault-suite.json"

@@ -14,8 +14,8 @@ from localcloud.pumps import EventPump, StreamPump, as_delivered
 from localcloud.resources import LocalResources, create_resources, local_settings, settings_environ
 from localcloud.runtime import FunctionRuntime
 from localcloud.streams import StreamReader
-from tenancy.clients import reset as reset_clients
-from tenancy.config import Settings, get_settings
+from tenancy.common.clients import reset as reset_clients
+from tenancy.common.config import Settings, get_settings
 from tenancy_infra.topology import function
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aws_cdk import aws_apigateway as apigw
 
-from tenancy.names import silo_stack_name
+from tenancy.common.names import silo_stack_name
 from tenancy_infra.topology import FUNCTIONS, USER_POOL
 from tests.infrastructure.synth import APP_NAME, STAGE, Synthesized
 from tests.infrastructure.test_iam import (

@@ -7,8 +7,8 @@ import boto3
 import pytest
 
 from localcloud.tokens import issue_token
-from tenancy.models.domain import Status
-from tenancy.store import ControlStore
+from tenancy.control.models import Status
+from tenancy.control.store import ControlStore
 from tests.helpers.api import ApiClient
 from tests.helpers.cloud import Cloud
 

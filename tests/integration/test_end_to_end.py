@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tenancy.routing import RouteStore
+from tenancy.application.access.routing import RouteStore
 from tests.helpers.api import ApiClient
 from tests.helpers.cloud import Cloud
 

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 from moto import mock_aws
 
-from tenancy import keys
-from tenancy.app_store import Actor, Change, TenantStore
-from tenancy.errors import NotFoundError, StaleVersionError
+from tenancy.application.store import keys
+from tenancy.application.store.engine import Actor, Change, TenantStore
+from tenancy.common.errors import NotFoundError, StaleVersionError
 from tenancy_infra.topology import APP_TABLE, create_table_request
 
 TENANTS = ["a", "ab", "a-b"]  # `a` is a prefix of the others

@@ -54,9 +54,9 @@ def test_a_cached_authorization_cannot_write_after_offboarding(
 
 
 def test_a_partition_that_was_never_opened_takes_no_write(cloud: Cloud) -> None:
-    from tenancy import keys
-    from tenancy.app_store import Actor, Change, TenantStore
-    from tenancy.errors import TenantInactiveError
+    from tenancy.application.store import keys
+    from tenancy.application.store.engine import Actor, Change, TenantStore
+    from tenancy.common.errors import TenantInactiveError
 
     store = TenantStore(boto3.client("dynamodb"), cloud.settings.app_table_name, "t-1", Actor("u", "t"))
     with pytest.raises(TenantInactiveError):

@@ -9,10 +9,10 @@ import boto3
 import pytest
 
 from localcloud.streams import StreamReader
-from tenancy.errors import EventPublishError
-from tenancy.events import EventPublisher
-from tenancy.models.domain import Status
-from tenancy.store import ControlStore
+from tenancy.common.errors import EventPublishError
+from tenancy.contracts.publisher import EventPublisher
+from tenancy.control.models import Status
+from tenancy.control.store import ControlStore
 from tests.helpers.api import ApiClient
 from tests.helpers.cloud import Cloud, sample_event
 from tests.integration.conftest import force_status, new_tenant

@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 
-from tenancy.events import EventPublisher
-from tenancy.models.domain import Status
-from tenancy.reconciler import reconcile
-from tenancy.store import ControlStore
+from tenancy.contracts.publisher import EventPublisher
+from tenancy.control.models import Status
+from tenancy.control.reconciler import reconcile
+from tenancy.control.store import ControlStore
 from tests.helpers.api import ApiClient
 from tests.helpers.cloud import Cloud, sample_event
 from tests.integration.conftest import force_status, new_tenant

@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tenancy.clients import _session
+from tenancy.common.clients import _session
 from tests.helpers.api import ApiClient
 from tests.helpers.cloud import Cloud
 from tests.helpers.retries import LostResponses
@@ -82,8 +82,8 @@ def test_a_rename_whose_response_was_lost_is_200_with_one_version_bump(
 def test_a_status_change_whose_response_was_lost_is_reported_as_made(
     api: ApiClient, cloud: Cloud, lost: LostResponses
 ) -> None:
-    from tenancy.models.domain import Status
-    from tenancy.store import ControlStore
+    from tenancy.control.models import Status
+    from tenancy.control.store import ControlStore
     from tests.integration.conftest import force_status
 
     tenant = new_tenant(api, "acme")

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tenancy.models.domain import Status
-from tenancy.store import ControlStore
+from tenancy.control.models import Status
+from tenancy.control.store import ControlStore
 from tests.helpers.api import ApiClient
 from tests.helpers.cloud import Cloud
 from tests.integration.conftest import force_status, new_tenant

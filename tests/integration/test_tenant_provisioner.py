@@ -11,8 +11,8 @@ from typing import Any
 import boto3
 import pytest
 
-from tenancy.provisioner import OperationInProgress
-from tenancy.routing import RouteStore
+from tenancy.application.access.routing import RouteStore
+from tenancy.application.provisioning import OperationInProgress
 from tests.helpers.cloud import Cloud, sample_event
 
 TID = "3f1c2a9e-5b7d-4e1a-9c2f-8d6b4a1e7c05"
@@ -155,8 +155,8 @@ def test_a_failure_is_reported_as_failed_with_the_error(
 def test_an_unpublishable_result_fails_the_invocation_for_a_retry(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tenancy.errors import EventPublishError
-    from tenancy.events import EventPublisher
+    from tenancy.common.errors import EventPublishError
+    from tenancy.contracts.publisher import EventPublisher
 
     def bus_down(self: EventPublisher, events: Any) -> None:
         raise EventPublishError("down")
@@ -240,7 +240,7 @@ def test_silo_offboarding_deletes_the_stack_bucket_table_and_route(cloud: Cloud)
 
 def test_silo_without_a_template_fails_with_the_reason(cloud: Cloud, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SILO_TEMPLATE_URL", "")
-    from tenancy.config import get_settings
+    from tenancy.common.config import get_settings
 
     get_settings.cache_clear()
     cloud.runtime = type(cloud.runtime)()  # a cold start that reads the new environment
@@ -402,7 +402,7 @@ def in_background(cloud: Cloud, event: dict[str, Any], request_id: str) -> tuple
 @pytest.fixture
 def no_lease_wait(monkeypatch: pytest.MonkeyPatch) -> None:
     """A request finding the tenant busy is refused at once (instead of waiting in-process first)."""
-    monkeypatch.setattr("tenancy.provisioner.LEASE_WAIT_SECONDS", 0.0)
+    monkeypatch.setattr("tenancy.application.provisioning.LEASE_WAIT_SECONDS", 0.0)
 
 
 def test_an_offboarding_arriving_while_an_onboarding_copy_runs_is_refused_then_leaves_nothing(
@@ -411,7 +411,7 @@ def test_an_offboarding_arriving_while_an_onboarding_copy_runs_is_refused_then_l
     """The time-of-check/time-of-use race: a duplicate of the onboarding claimed the ledger (its own,
     current operation) before the offboarding arrived and is still at work. Without the lease the
     offboarding removes the admin, the route and the prefix, and the copy then creates them again."""
-    from tenancy import application
+    from tenancy.application.users import service as application
 
     onboarding = with_admin(lifecycle("TenantOnboarding", "PRO", "op-1", ONBOARDED_AT))
     offboarding = with_admin(lifecycle("TenantOffboarding", "PRO", "op-2", OFFBOARDED_AT))
@@ -419,7 +419,7 @@ def test_an_offboarding_arriving_while_an_onboarding_copy_runs_is_refused_then_l
     [admin] = cognito_users(cloud)
 
     gate = Gate()  # the copy has re-claimed the prefix and re-written the route; next: the admin
-    monkeypatch.setattr("tenancy.provisioner.add_user", gate.wrap(application.add_user))
+    monkeypatch.setattr("tenancy.application.provisioning.add_user", gate.wrap(application.add_user))
     copy_thread, copy_outcome = in_background(cloud, onboarding, request_id="onboarding-copy")
     assert gate.entered.wait(timeout=30)
 
@@ -459,7 +459,7 @@ def test_an_offboarding_arriving_while_an_onboarding_copy_runs_is_refused_then_l
 def test_two_copies_of_one_onboarding_never_run_at_once(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch, no_lease_wait: None
 ) -> None:
-    from tenancy.provisioner import pool
+    from tenancy.application.provisioning import pool
 
     onboarding = with_admin(lifecycle("TenantOnboarding", "PRO", "op-1", ONBOARDED_AT))
     gate = Gate()
@@ -491,13 +491,13 @@ def test_an_offboarding_waits_in_process_for_the_onboarding_copy_then_leaves_not
 ) -> None:
     """The same race, with the provisioner's short in-process wait: the offboarding writes nothing
     while the copy works, then runs as soon as the copy has released the lease."""
-    from tenancy import application
+    from tenancy.application.users import service as application
 
     onboarding = with_admin(lifecycle("TenantOnboarding", "PRO", "op-1", ONBOARDED_AT))
     offboarding = with_admin(lifecycle("TenantOffboarding", "PRO", "op-2", OFFBOARDED_AT))
     provision(cloud, onboarding)
     gate = Gate()
-    monkeypatch.setattr("tenancy.provisioner.add_user", gate.wrap(application.add_user))
+    monkeypatch.setattr("tenancy.application.provisioning.add_user", gate.wrap(application.add_user))
     copy_thread, copy_outcome = in_background(cloud, onboarding, request_id="onboarding-copy")
     assert gate.entered.wait(timeout=30)
 
@@ -525,7 +525,7 @@ def test_copies_of_one_request_arriving_together_take_turns(
 ) -> None:
     """Four copies at once: one works, the others wait for the lease in turn (none is refused, so
     none uses up a retry), and never two at a time."""
-    from tenancy.provisioner import pool
+    from tenancy.application.provisioning import pool
 
     onboarding = with_admin(lifecycle("TenantOnboarding", "PRO", "op-1", ONBOARDED_AT))
     gate = Gate()
@@ -607,10 +607,10 @@ def test_a_stale_request_is_ignored_even_while_a_lease_is_live(cloud: Cloud) -> 
 def test_a_lease_is_released_when_the_work_fails_and_not_by_someone_else(
     cloud: Cloud, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tenancy.errors import EventPublishError
-    from tenancy.events import EventPublisher
-    from tenancy.models.events import TenantLifecycleDetail
-    from tenancy.provisioner import Ledger
+    from tenancy.application.provisioning import Ledger
+    from tenancy.common.errors import EventPublishError
+    from tenancy.contracts.events import TenantLifecycleDetail
+    from tenancy.contracts.publisher import EventPublisher
 
     onboarding = with_admin(lifecycle("TenantOnboarding", "PRO", "op-1", ONBOARDED_AT))
 

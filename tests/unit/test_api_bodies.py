@@ -1,4 +1,4 @@
-"""tenancy.api's request checks, on proxy events as API Gateway sends them: the body a handler may
+"""tenancy.common.http's request checks, on proxy events as API Gateway sends them: the body a handler may
 read (size, media type, UTF-8, JSON, nesting) and path parameters as API Gateway decoded them."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from localcloud.apigateway import rest_proxy_event
-from tenancy import api
+from tenancy.common import http as api
 
 
 def event(

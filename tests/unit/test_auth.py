@@ -14,16 +14,15 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tenancy.auth import (
-    Forbidden,
+from tenancy.application.access.tokens import (
     JwksCache,
-    TenantContext,
     TokenVerifier,
-    Unauthenticated,
     api_wide_resource,
     bearer_token,
     context_from_claims,
 )
+from tenancy.common.errors import Forbidden, Unauthenticated
+from tenancy.contracts.context import TenantContext
 
 ISSUER = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_pool"
 CLIENT = "client-1"

@@ -1,10 +1,10 @@
-"""tenancy.coldstart: the garbage collector pauses from the handler's first import to the end of its
+"""tenancy.common.coldstart: the garbage collector pauses from the handler's first import to the end of its
 first invocation, in an execution environment only. Each case runs in a fresh interpreter, since
 the collector is process-wide."""
 
 from __future__ import annotations
 
-from tenancy.coldstart import collector_resumes_after_first_event
+from tenancy.common.coldstart import collector_resumes_after_first_event
 
 import importlib.util
 import json
@@ -21,7 +21,7 @@ LAYER = Path(__file__).resolve().parents[2] / "layers" / "shared" / "python"
 SCRIPT = """
 import gc, json, sys
 sys.path.insert(0, sys.argv[1])
-from tenancy.coldstart import collector_resumes_after_first_event
+from tenancy.common.coldstart import collector_resumes_after_first_event
 states = {"after_import": gc.isenabled()}
 
 @collector_resumes_after_first_event

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from tenancy.config import Settings
+from tenancy.common.config import Settings
 
 
 def test_resource_names_default_to_the_naming_convention() -> None:

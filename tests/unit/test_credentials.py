@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tenancy.credentials import TenantCredentials
+from tenancy.application.access.credentials import TenantCredentials
 
 
 class FakeSts:

@@ -1,7 +1,7 @@
 import pytest
 
-from tenancy.cursors import decode_cursor, encode_cursor
-from tenancy.errors import InvalidRequestError
+from tenancy.common.cursors import decode_cursor, encode_cursor
+from tenancy.common.errors import InvalidRequestError
 
 KEY = {"PK": "TENANT#a", "SK": "METADATA", "GSI1PK": "TENANT", "GSI1SK": "2026#a"}
 NAMES = frozenset(KEY)

@@ -1,4 +1,4 @@
-"""tenancy.dynamo converts values as boto3's TypeSerializer/TypeDeserializer do (the oracle here)
+"""tenancy.common.dynamo converts values as boto3's TypeSerializer/TypeDeserializer do (the oracle here)
 for every type Tenancy stores, without importing boto3 in the functions."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tenancy.dynamo import from_item, from_value, to_item, to_value
+from tenancy.common.dynamo import from_item, from_value, to_item, to_value
 
 numbers = st.integers(min_value=-(10**37), max_value=10**37) | st.decimals(
     allow_nan=False, allow_infinity=False, places=6, min_value=-(10**20), max_value=10**20

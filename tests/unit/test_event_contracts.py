@@ -5,9 +5,8 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from tenancy.models.domain import Tier
-from tenancy.models.envelopes import TenantDeprovisionedEvent, TenantLifecycleEvent, TenantProvisionedEvent
-from tenancy.models.events import (
+from tenancy.contracts.envelopes import TenantDeprovisionedEvent, TenantLifecycleEvent, TenantProvisionedEvent
+from tenancy.contracts.events import (
     ProvisionedResources,
     ResultStatus,
     TenantDeprovisionedDetail,
@@ -15,6 +14,7 @@ from tenancy.models.events import (
     TenantProvisionedDetail,
     to_entry_detail,
 )
+from tenancy.contracts.tiers import Tier
 from tests.helpers.cloud import sample_event
 
 TS = "2026-11-25T10:00:00.000Z"

@@ -15,8 +15,8 @@ from moto import mock_aws
 from localcloud.faults import Fault, Faults
 from localcloud.pumps import REDELIVERY, Delivery, EventPump, StreamPump
 from localcloud.runtime import Invocation, InvocationCrashed
-from tenancy.events import Event, EventPublisher
-from tenancy.models.events import ResultStatus, TenantDeprovisionedDetail
+from tenancy.contracts.events import ResultStatus, TenantDeprovisionedDetail
+from tenancy.contracts.publisher import Event, EventPublisher
 from tenancy_infra.topology import FunctionSpec, RuleTrigger, StreamTrigger, TableSpec
 
 EVENT = {"detail-type": "TenantOnboarding", "detail": {"tenantId": "t-1", "slug": "acme"}}

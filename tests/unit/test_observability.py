@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = """
 import sys
 sys.path.insert(0, "layers/shared/python")
-from tenancy.observability import tracer
+from tenancy.common.observability import tracer
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event, context):
     return "ok"
@@ -42,7 +42,7 @@ def test_the_xray_sdk_is_imported_only_when_tracing_is_on(environment: dict[str,
 
 
 def test_tenant_metrics_carry_the_tenant_dimension(capsys: pytest.CaptureFixture[str]) -> None:
-    from tenancy.observability import count
+    from tenancy.common.observability import count
 
     count("TenantThing", "tenant-7")
     emitted = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

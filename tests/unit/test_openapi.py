@@ -10,8 +10,8 @@ import pytest
 
 from localcloud.openapi import documents
 from localcloud.runtime import FunctionRuntime
-from tenancy.api import COMPONENTS
-from tenancy.models.api import NAME_PATTERN
+from tenancy.common.fields import NAME_PATTERN
+from tenancy.common.http import COMPONENTS
 from tenancy_infra.topology import FUNCTIONS, ApiTrigger
 
 

@@ -2,9 +2,9 @@ from typing import Any
 
 import pytest
 
-from tenancy.errors import EventPublishError
-from tenancy.events import Event, EventPublisher
-from tenancy.models.events import ResultStatus, TenantDeprovisionedDetail
+from tenancy.common.errors import EventPublishError
+from tenancy.contracts.events import ResultStatus, TenantDeprovisionedDetail
+from tenancy.contracts.publisher import Event, EventPublisher
 
 
 class FakeEventBridge:

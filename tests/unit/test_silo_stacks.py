@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tenancy.provisioner.silo import Deadline, SiloStacks, StackFailed, StackStillInProgress
+from tenancy.application.provisioning.silo import Deadline, SiloStacks, StackFailed, StackStillInProgress
 
 
 class FakeCloudFormation:

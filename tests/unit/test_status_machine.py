@@ -2,15 +2,8 @@ import itertools
 
 import pytest
 
-from tenancy.models.domain import (
-    TRANSITIONS,
-    Isolation,
-    Status,
-    Tier,
-    can_transition,
-    isolation_for,
-    sources_of,
-)
+from tenancy.contracts.tiers import Isolation, Tier, isolation_for
+from tenancy.control.models import TRANSITIONS, Status, can_transition, sources_of
 
 LEGAL = {
     (Status.PENDING, Status.PROVISIONING),

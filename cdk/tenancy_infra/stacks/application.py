@@ -9,7 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from tenancy.names import DEFAULT_APP_NAME, DEFAULT_STAGE
+from tenancy.common.names import DEFAULT_APP_NAME, DEFAULT_STAGE
 from tenancy_infra import paths
 from tenancy_infra.stacks.silo import synth_silo_template, write_template
 from tenancy_infra.stacks.tenancy_stack import TenancyStack, stack_name

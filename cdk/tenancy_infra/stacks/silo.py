@@ -19,7 +19,7 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
-from tenancy.names import resource_name
+from tenancy.common.names import resource_name
 from tenancy_infra import paths
 from tenancy_infra.stacks.nag import acknowledge
 from tenancy_infra.stacks.tables import build_table

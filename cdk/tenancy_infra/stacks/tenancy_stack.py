@@ -32,7 +32,7 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from tenancy.names import resource_name
+from tenancy.common.names import resource_name
 from tenancy_infra import paths
 from tenancy_infra.stacks import apis
 from tenancy_infra.stacks.cfn import cfn as _cfn

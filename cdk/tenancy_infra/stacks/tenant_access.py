@@ -24,7 +24,7 @@ from tenancy_infra.stacks.tables import ITEM_ACTIONS
 
 TENANT_TAG = "TenantId"
 PRINCIPAL_TENANT_ID = "${aws:PrincipalTag/" + TENANT_TAG + "}"
-TENANT_PARTITION_KEY = "TENANT#" + PRINCIPAL_TENANT_ID  # tenancy.keys: PK=TENANT#<tenantId>
+TENANT_PARTITION_KEY = "TENANT#" + PRINCIPAL_TENANT_ID  # tenancy.common.keys: PK=TENANT#<tenantId>
 TENANT_OBJECT_PREFIX = f"tenants/{PRINCIPAL_TENANT_ID}/*"  # tenancy.names.pool_prefix()
 MAX_SESSION_DURATION = Duration.hours(1)
 

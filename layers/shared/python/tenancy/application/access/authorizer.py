@@ -1,0 +1,80 @@
+"""The REQUEST authorizer's logic: verified token + PROVISIONED tenant + a user the tenant still has
+-> Allow with tenant context.
+
+A token stays valid for its lifetime whatever happens to its user, so the token alone cannot say
+whether the user is still in. The tenant's own user item (`USER#<userId>` in its partition) is the
+membership's source of truth: `DELETE /users/{id}` deletes it (with the email marker, in one
+transaction) before it disables and deletes the Cognito user, and `PATCH /users/{id}` changes its
+role before Cognito's. So every authorization reads it, strongly consistent and never cached here:
+a removed user is refused, and the role handed to the API is the stored one, not the token's claim.
+The only delay left is API Gateway's cache of the authorizer's answer per token
+(`tenancy_infra.topology.AUTHORIZER_RESULT_TTL_SECONDS`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tenancy.application.access.credentials import TenantCredentials
+from tenancy.application.access.routing import Router
+from tenancy.application.access.tokens import (
+    TokenVerifier,
+    api_wide_resource,
+    bearer_token,
+    context_from_claims,
+    policy,
+)
+from tenancy.application.store import keys
+from tenancy.application.store.engine import Actor, TenantStore
+from tenancy.common.errors import Forbidden, NotFoundError
+from tenancy.common.observability import bind_tenant, count, logger
+from tenancy.contracts.context import TenantContext
+from tenancy.control.models import Status
+from tenancy.control.store import ControlStore
+
+ROLES = ("admin", "member")
+
+
+class Members:
+    """A tenant's users as stored: the user item in the tenant's own table (pool or silo, from its
+    route), read with the tenant-scoped credentials the app API uses (IAM pins the partition)."""
+
+    def __init__(self, router: Router, credentials: TenantCredentials) -> None:
+        self._router = router
+        self._credentials = credentials
+
+    def role_of(self, tenant_id: str, user_id: str) -> str | None:
+        """The user's stored role; None for a user the tenant does not have (never had, or removed)."""
+        table = self._router.resolve(tenant_id).table_name
+        dynamodb = self._credentials.client("dynamodb", tenant_id)
+        store = TenantStore(dynamodb, table, tenant_id, Actor(user_id, "authorizer"))
+        try:
+            user = store.get(keys.USER, user_id)  # ConsistentRead
+        except NotFoundError:
+            return None
+        return str(user.get("role", ""))
+
+
+def authorize(
+    event: dict[str, Any], verifier: TokenVerifier, tenants: ControlStore, members: Members
+) -> dict[str, Any]:
+    """Allow (with {tenantId, userId, role, tier}) or Deny; raises Unauthenticated for a 401."""
+    claims = verifier.verify(bearer_token(event.get("headers")))
+    resource = api_wide_resource(str(event.get("methodArn", "")))
+    try:
+        context = context_from_claims(claims)
+        bind_tenant(context.tenant_id)
+        tenant = tenants.get(context.tenant_id)
+        if tenant.status is not Status.PROVISIONED:
+            raise Forbidden(f"tenant is {tenant.status}")
+        role = members.role_of(context.tenant_id, context.user_id)
+        if role is None:
+            raise Forbidden("the user is no longer a user of the tenant")
+        if role not in ROLES:
+            raise Forbidden(f"the user's stored role {role!r} is not a role")
+    except (Forbidden, NotFoundError) as refused:
+        logger.info("request denied", reason=refused.message)
+        count("AuthorizerDenied")
+        return policy(str(claims.get("cognito:username", "unknown")), "Deny", resource)
+    allowed = TenantContext(context.tenant_id, context.user_id, role, str(tenant.tier))
+    return policy(context.user_id, "Allow", resource, allowed.as_authorizer_context())

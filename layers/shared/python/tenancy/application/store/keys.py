@@ -1,0 +1,38 @@
+"""Keys of the application table (partition `PK=TENANT#<tenantId>`): the only place they are spelled."""
+
+from __future__ import annotations
+
+from tenancy.common.keys import checked_id
+
+# `SK=PARTITION`: the marker of an open partition. The provisioner writes it before anything else of
+# the tenant's and offboarding deletes it first; every tenant write requires it, so a request that
+# still holds a cached authorization cannot write into a partition that is being or was purged.
+PARTITION = "PARTITION"
+USER = "USER"
+AGENT = "AGENT"
+EXECUTION = "EXEC"
+AUDIT = "AUDIT"
+EMAIL = "EMAIL"
+
+
+def item_sk(kind: str, item_id: str) -> str:
+    """`USER#<id>`, `AGENT#<id>`, `EXEC#<id>`: one entity of a tenant."""
+    return f"{kind}#{checked_id(item_id, f'{kind.lower()}Id')}"
+
+
+def email_sk(email: str) -> str:
+    """The uniqueness marker of an email within a tenant (normalised: trimmed, lower-case)."""
+    return f"{EMAIL}#{normalise_email(email)}"
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def audit_sk(timestamp: str, audit_id: str) -> str:
+    return f"{AUDIT}#{timestamp}#{audit_id}"
+
+
+def user_tenants_pk(user_id: str) -> str:
+    """GSI2 partition: a user's memberships (`GSI2PK=USER#<userId>`, `GSI2SK=TENANT#<tenantId>`)."""
+    return f"{USER}#{checked_id(user_id, 'userId')}"

@@ -1,0 +1,93 @@
+"""Control-table stream -> lifecycle requests (the `provisioning` function's logic).
+
+A tenant entering PENDING is moved to PROVISIONING under a new operation id, then TenantOnboarding
+is published; OFFBOARDING -> DEPROVISIONING and TenantOffboarding likewise. The transition comes
+first, so a result can never reach a tenant that is not yet waiting for it. A retried record that
+finds the tenant already in the target status publishes again (consumers are idempotent), so an
+event is never lost between the two steps.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tenancy.common import keys as common_keys
+from tenancy.common.errors import IllegalTransitionError, NotFoundError
+from tenancy.common.names import OFFBOARDING, ONBOARDING
+from tenancy.common.observability import count, logger
+from tenancy.common.timestamps import now_iso
+from tenancy.contracts.events import TenantLifecycleDetail
+from tenancy.contracts.publisher import Event, EventPublisher
+from tenancy.control import keys as control_keys
+from tenancy.control.models import Status, Tenant
+from tenancy.control.store import ControlStore
+
+# status entered -> (status to move to, event to publish)
+REQUESTS: dict[Status, tuple[Status, str]] = {
+    Status.PENDING: (Status.PROVISIONING, ONBOARDING),
+    Status.OFFBOARDING: (Status.DEPROVISIONING, OFFBOARDING),
+}
+
+
+def entered_status(
+    event_name: str | None, new_image: dict[str, Any] | None, old_image: dict[str, Any] | None
+) -> Status | None:
+    """The status a tenant item entered with this change, or None (not a tenant, or no change)."""
+    if event_name not in ("INSERT", "MODIFY") or not new_image:
+        return None
+    if new_image.get("SK") != control_keys.METADATA or new_image.get("entity") != common_keys.TENANT_ENTITY:
+        return None
+    new_status = new_image.get("provisioningStatus")
+    if new_status == (old_image or {}).get("provisioningStatus"):
+        return None
+    return Status(str(new_status)) if new_status in Status.__members__ else None
+
+
+def handle_change(
+    store: ControlStore,
+    publisher: EventPublisher,
+    event_name: str | None,
+    new_image: dict[str, Any] | None,
+    old_image: dict[str, Any] | None,
+) -> str | None:
+    """Act on one stream record; returns the detail-type published, if any."""
+    status = entered_status(event_name, new_image, old_image)
+    if status not in REQUESTS or new_image is None:
+        return None
+    return request_lifecycle(store, publisher, str(new_image["tenantId"]), status)
+
+
+def request_lifecycle(
+    store: ControlStore, publisher: EventPublisher, tenant_id: str, entered: Status
+) -> str | None:
+    """Start the operation a tenant that entered `entered` needs; returns the detail-type published."""
+    target, detail_type = REQUESTS[entered]
+    try:
+        tenant = store.transition(tenant_id, target, set_fields={"operationId": str(uuid.uuid4())})
+    except NotFoundError:  # tenants are never deleted; a retry cannot help such a record
+        logger.warning("stream record for an unknown tenant skipped", tenant_id=tenant_id)
+        return None
+    except IllegalTransitionError as refused:
+        if refused.current != target:
+            logger.info("stale change skipped", tenant_id=tenant_id, entered=entered, current=refused.current)
+            return None
+        tenant = store.get(tenant_id)  # a retry after the transition: publish again
+    publisher.publish([Event(detail_type, lifecycle_detail(tenant))])
+    logger.info(
+        "lifecycle request published", tenant_id=tenant_id, detail_type=detail_type, status=tenant.status
+    )
+    count(detail_type, tenant_id)
+    return detail_type
+
+
+def lifecycle_detail(tenant: Tenant) -> TenantLifecycleDetail:
+    return TenantLifecycleDetail(
+        tenant_id=tenant.tenant_id,
+        tenant_name=tenant.name,
+        tier=tenant.tier,
+        slug=tenant.slug,
+        admin_email=tenant.admin_email,
+        timestamp=now_iso(),
+        operation_id=tenant.operation_id,
+    )

@@ -1,1 +1,0 @@
-"""Pydantic models, split by boundary: api (HTTP), domain, events (EventBridge)."""
