@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,14 +15,9 @@ import pytest
 from botocore.credentials import Credentials
 
 from localcloud.client import ControlPlaneClient
+from localcloud.launch import free_port, start_cloud, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -62,39 +53,6 @@ def route(cloud: RunningCloud, tenant_id: str) -> dict[str, str]:
 def objects(cloud: RunningCloud, bucket: str, prefix: str) -> list[str]:
     listed = cloud.aws("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
     return [o["Key"] for o in listed.get("Contents", [])]
-
-
-def start_cloud(api_port: int, aws_port: int, log: Any = subprocess.PIPE) -> subprocess.Popen[str]:
-    """`python -m localcloud` as a user runs it. A long-lived cloud must log to a file: an unread
-    pipe fills up and blocks the cloud's live log (and with it every request)."""
-    # A user's shell: none of the test process's AWS, Powertools or Tenancy settings.
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "VIRTUAL_ENV")
-    }
-    env["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
-    return subprocess.Popen(
-        [sys.executable, "-m", "localcloud", "--port", str(api_port), "--aws-port", str(aws_port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-
-
-def wait_healthy(url: str, process: subprocess.Popen[str], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"local cloud exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/_localcloud/health", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError("local cloud did not become healthy")
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,35 @@
+"""What every benchmark shares: the repository root, the run's counts, medians and percentiles."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class Counts:
+    cold_runs: int = 15
+    warm_requests: int = 500
+    onboarding_tenants: int = 100
+    throughput_tenants: int = 100
+    scale_small: int = 10
+    scale_large: int = 1000
+    scale_requests: int = 200
+
+    @classmethod
+    def smoke(cls) -> Counts:
+        return cls(1, 5, 2, 4, 2, 5, 5)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
