@@ -10,7 +10,8 @@ import pytest
 
 from tenancy_infra import paths
 from tenancy_infra.stacks.application import build_app
-from tenancy_infra.stacks.tenancy_stack import lambda_runtime, stack_name
+from tenancy_infra.stacks.functions import lambda_runtime
+from tenancy_infra.stacks.naming import stack_name
 from tenancy_infra.topology import LAMBDA_PYTHON
 from tests.infrastructure.synth import APP_NAME, STACK_NAME, STAGE, Synthesized
 

@@ -11,8 +11,9 @@ from cdk_nag import AwsSolutionsChecks
 
 from tenancy.common.names import DEFAULT_APP_NAME, DEFAULT_STAGE
 from tenancy_infra import paths
+from tenancy_infra.stacks.naming import stack_name
 from tenancy_infra.stacks.silo import synth_silo_template, write_template
-from tenancy_infra.stacks.tenancy_stack import TenancyStack, stack_name
+from tenancy_infra.stacks.tenancy_stack import TenancyStack
 
 # The same rules as tenancy.config.Settings: the names end up in resource names and ARNs.
 APP_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,20}$")

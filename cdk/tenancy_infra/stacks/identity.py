@@ -9,13 +9,12 @@ with their own access token (UpdateUserAttributes): only the platform's admin AP
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
 from tenancy_infra.stacks.cfn import cfn
+from tenancy_infra.stacks.concern import Concern
 from tenancy_infra.stacks.nag import acknowledge
 from tenancy_infra.topology import UserPoolSpec
 
@@ -29,14 +28,17 @@ REFRESH_TOKEN_VALIDITY = Duration.days(1)
 AUTH_SESSION_VALIDITY = Duration.minutes(3)
 
 
-@dataclass(frozen=True)
-class Identity:
-    user_pool: cognito.UserPool
-    client: cognito.UserPoolClient
-    risk_configuration: cognito.CfnUserPoolRiskConfigurationAttachment
+class Identity(Concern):
+    """The user pool (`user_pool`), its app client (`client`) and its risk configuration."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, spec: UserPoolSpec, pool_name: str) -> None:
+        super().__init__(scope, construct_id)
+        self.user_pool = _user_pool(self.stack, spec, pool_name)
+        self.client = _app_client(self.user_pool, spec, pool_name)
+        self.risk_configuration = _risk_configuration(self.stack, self.user_pool)
 
 
-def build_identity(scope: Construct, spec: UserPoolSpec, *, pool_name: str) -> Identity:
+def _user_pool(scope: Construct, spec: UserPoolSpec, pool_name: str) -> cognito.UserPool:
     user_pool = cognito.UserPool(
         scope,
         "UserPool",
@@ -80,9 +82,12 @@ def build_identity(scope: Construct, spec: UserPoolSpec, *, pool_name: str) -> I
         "(AdminCreateUser) and must be able to sign in before they enrol a second factor; enforced "
         "threat protection requires MFA on high-risk sign-ins and blocks compromised credentials.",
     )
+    return user_pool
 
+
+def _app_client(user_pool: cognito.UserPool, spec: UserPoolSpec, pool_name: str) -> cognito.UserPoolClient:
     custom = [f"custom:{name}" for name, _ in spec.custom_attributes]
-    client = user_pool.add_client(
+    return user_pool.add_client(
         "AppClient",
         user_pool_client_name=f"{pool_name}-app",
         generate_secret=False,  # a public client (browser / CLI) cannot keep a secret
@@ -103,8 +108,12 @@ def build_identity(scope: Construct, spec: UserPoolSpec, *, pool_name: str) -> I
         write_attributes=cognito.ClientAttributes().with_standard_attributes(locale=True, timezone=True),
     )
 
-    # Adaptive authentication and compromised-credentials detection, for every app client.
-    risk_configuration = cognito.CfnUserPoolRiskConfigurationAttachment(
+
+def _risk_configuration(
+    scope: Construct, user_pool: cognito.UserPool
+) -> cognito.CfnUserPoolRiskConfigurationAttachment:
+    """Adaptive authentication and compromised-credentials detection, for every app client."""
+    return cognito.CfnUserPoolRiskConfigurationAttachment(
         scope,
         "UserPoolRiskConfiguration",
         user_pool_id=user_pool.user_pool_id,
@@ -123,7 +132,6 @@ def build_identity(scope: Construct, spec: UserPoolSpec, *, pool_name: str) -> I
             event_filter=["SIGN_IN", "PASSWORD_CHANGE", "SIGN_UP"],
         ),
     )
-    return Identity(user_pool=user_pool, client=client, risk_configuration=risk_configuration)
 
 
 def _takeover_action(

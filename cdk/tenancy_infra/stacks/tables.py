@@ -1,5 +1,5 @@
 """DynamoDB tables from a topology TableSpec: the same code builds the pooled and the silo app table,
-so a silo tenant's table has exactly the pooled schema."""
+so a silo tenant's table has exactly the pooled schema. `Tables`: the main stack's three tables."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from tenancy_infra.topology import TableSpec
+from tenancy_infra.stacks.concern import Concern
+from tenancy_infra.stacks.naming import Naming
+from tenancy_infra.topology import APP_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, TableSpec
 
 # Item-level read/write without Scan: every access path is a key lookup or a Query on the table or a
 # GSI (TransactWriteItems is authorized through PutItem/UpdateItem/DeleteItem/ConditionCheckItem).
@@ -60,3 +62,37 @@ def build_table(
             projection_type=dynamodb.ProjectionType.ALL,
         )
     return table
+
+
+class Tables(Concern):
+    """The control table (tenants, with the stream the provisioning function reads), the pooled app
+    table and the control API's idempotency records."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, naming: Naming) -> None:
+        super().__init__(scope, construct_id)
+        self.control_table = build_table(
+            self.stack,
+            "ControlTable",
+            CONTROL_TABLE,
+            table_name=naming.resource(CONTROL_TABLE.suffix),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.app_table = build_table(
+            self.stack,
+            "AppTable",
+            APP_TABLE,
+            table_name=naming.resource(APP_TABLE.suffix),
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        self.idempotency_table = build_table(
+            self.stack,
+            "IdempotencyTable",
+            IDEMPOTENCY_TABLE,
+            table_name=naming.resource(IDEMPOTENCY_TABLE.suffix),
+            removal_policy=RemovalPolicy.DESTROY,  # replayable answers that expire within a day
+        )
+        self.by_spec: dict[TableSpec, dynamodb.Table] = {
+            CONTROL_TABLE: self.control_table,
+            APP_TABLE: self.app_table,
+            IDEMPOTENCY_TABLE: self.idempotency_table,
+        }

@@ -1,0 +1,87 @@
+"""EventBusAndRules: the app's custom event bus, and one rule per topology RuleTrigger delivering the
+matching lifecycle events to its function (delivery DLQ, async retries, failure DLQ)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from tenancy_infra.stacks.concern import Concern, camel
+from tenancy_infra.stacks.functions import dead_letter_queue
+from tenancy_infra.stacks.naming import Naming
+from tenancy_infra.topology import FUNCTIONS, FunctionSpec, RuleTrigger
+
+
+def event_pattern(pattern: dict[str, Any]) -> events.EventPattern:
+    """A topology pattern (`{"source": [...], "detail-type": [...]}`) as an EventPattern, key for key."""
+    fields = {"source", "detail_type", "account", "region", "detail", "id", "resources", "time", "version"}
+    kwargs: dict[str, Any] = {}
+    for key, value in pattern.items():
+        attribute = key.replace("-", "_")
+        if attribute not in fields:
+            raise ValueError(f"unsupported EventBridge pattern field {key!r}")
+        kwargs[attribute] = value
+    return events.EventPattern(**kwargs)
+
+
+class EventBusAndRules(Concern):
+    """The bus (`event_bus`) first, the rules (`add_rules`) once the functions exist."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, naming: Naming) -> None:
+        super().__init__(scope, construct_id)
+        self.naming = naming
+        self.event_bus = events.EventBus(self.stack, "EventBus", event_bus_name=naming.resource("bus"))
+        self.rules: dict[str, events.Rule] = {}
+        self.dead_letter_queues: dict[str, sqs.Queue] = {}  # per function: its failure DLQ
+
+    def add_rules(self, functions: Mapping[str, lambda_.Function]) -> None:
+        for spec in FUNCTIONS:
+            if isinstance(spec.trigger, RuleTrigger):
+                self._rule_target(spec, spec.trigger, functions[spec.name])
+
+    def _rule_target(self, spec: FunctionSpec, trigger: RuleTrigger, function: lambda_.Function) -> None:
+        construct_id = camel(spec.name)
+        delivery_dlq = dead_letter_queue(
+            self.stack,
+            f"{construct_id}DeliveryDlq",
+            f"events the {trigger.rule} rule could not deliver to {spec.name}",
+        )
+        failure_dlq = dead_letter_queue(
+            self.stack,
+            f"{construct_id}FailureDlq",
+            f"events {spec.name} still failed after its async retries",
+        )
+        self.dead_letter_queues[spec.name] = failure_dlq
+        max_event_age = Duration.seconds(trigger.max_event_age_seconds)
+        rule = events.Rule(
+            self.stack,
+            f"{trigger.rule}Rule",
+            rule_name=self.naming.resource(trigger.rule),
+            description=f"{', '.join(trigger.detail_types)} -> {spec.name}",
+            event_bus=self.event_bus,
+            event_pattern=event_pattern(trigger.pattern(self.naming.app_name)),
+        )
+        # EventBridge retries only failed deliveries (throttling, missing permission); the function's
+        # own errors are retried by Lambda's asynchronous invocation, configured below.
+        rule.add_target(
+            targets.LambdaFunction(
+                function,
+                retry_attempts=trigger.retry_attempts,
+                max_event_age=max_event_age,
+                dead_letter_queue=delivery_dlq,
+            )
+        )
+        function.configure_async_invoke(
+            retry_attempts=trigger.async_retry_attempts,
+            max_event_age=max_event_age,
+            on_failure=destinations.SqsDestination(failure_dlq),
+        )
+        self.rules[spec.name] = rule
