@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
+from botocore.credentials import Credentials, ReadOnlyCredentials
 
 
 @dataclass
@@ -36,12 +36,15 @@ class ControlPlaneClient:
         timeout: float = 30.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # boto3's chain gives frozen (ReadOnlyCredentials) credentials; SigV4Auth takes either kind.
+        self.credentials: Credentials | ReadOnlyCredentials
         if credentials is None:
             import boto3
 
             found = boto3.session.Session().get_credentials()
-            credentials = found.get_frozen_credentials() if found else Credentials("test", "test")
-        self.credentials = credentials
+            self.credentials = found.get_frozen_credentials() if found else Credentials("test", "test")
+        else:
+            self.credentials = credentials
         self.region = region
         self.timeout = timeout
 

@@ -48,7 +48,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError
 
 from localcloud.pumps import ON_TIME, Delivery
@@ -89,7 +89,7 @@ class Fault:
     def parse(cls, payload: Any) -> Fault:
         if not isinstance(payload, dict):
             raise ValueError("a fault is a JSON object")
-        fields = {
+        fields: dict[str, type | tuple[type, ...]] = {
             "function": str,
             "match": str,
             "kind": str,
@@ -240,7 +240,7 @@ class Faults:
     def before_call(self, model: Any, context: dict[str, Any] | None = None, **_: Any) -> Any:
         """`before-call`: `error` and `crash` rules; a wholly rejected PutEvents never leaves."""
         if context and context.get(_ALL_REJECTED):
-            return AWSResponse("", 200, {}, None), {"FailedEntryCount": 0, "Entries": []}
+            return AWSResponse("", 200, HTTPHeaders(), None), {"FailedEntryCount": 0, "Entries": []}
         for rule in self._armed(model, BEFORE_CALL):
             if self._fires(rule, self._what(model)):
                 self._inject(rule, model, "before")

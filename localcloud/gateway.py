@@ -95,8 +95,8 @@ class Gateway:
                         body=body,
                         secrets=self.secrets,
                     )
-                except SignatureError as refused:
-                    return _json(403, {"message": str(refused)})
+                except SignatureError as bad_signature:
+                    return _json(403, {"message": str(bad_signature)})
                 identity = {
                     "accessKey": caller.access_key,
                     "accountId": caller.account_id,

@@ -84,9 +84,10 @@ def partition_local_queries() -> None:
         finally:
             _partition.key = None
 
-    Table.all_items = all_items
-    Table.query = query
-    Table._tenancy_partition_local = True
+    # Deliberate monkeypatches of moto's typed classes (here and below): hence the ignores.
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = query  # type: ignore[method-assign]
+    Table._tenancy_partition_local = True  # type: ignore[attr-defined]
 
 
 def transactions_without_table_copies() -> None:
@@ -94,8 +95,8 @@ def transactions_without_table_copies() -> None:
 
     if getattr(DynamoDBBackend, "_tenancy_transactions", False):
         return
-    DynamoDBBackend.transact_write_items = _transact_write_items
-    DynamoDBBackend._tenancy_transactions = True
+    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    DynamoDBBackend._tenancy_transactions = True  # type: ignore[attr-defined]
 
 
 def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
@@ -250,8 +251,8 @@ def client_request_tokens() -> None:
             _tokens[key] = (fingerprint, now)
             return result
 
-    DynamoHandler.transact_write_items = transact_write_items
-    DynamoHandler._tenancy_tokens = True
+    DynamoHandler.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    DynamoHandler._tenancy_tokens = True  # type: ignore[attr-defined]
 
 
 def server_dispatch_once_per_host() -> None:
@@ -261,7 +262,7 @@ def server_dispatch_once_per_host() -> None:
     if getattr(DomainDispatcherApplication, "_tenancy_dispatch", False):
         return
     modules = frozenset(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    backends.list_of_moto_modules = lambda: modules
     original = DomainDispatcherApplication.get_backend_for_host
     known: dict[str | None, Any] = {}
 
@@ -287,10 +288,10 @@ def events_delivered_whole() -> None:
 
     def parse(input_template: Any, input_paths_map: Any, event: Any) -> dict[str, Any]:
         if input_template or input_paths_map:
-            return original(input_template, input_paths_map, event)  # type: ignore[no-any-return]
+            return original(input_template, input_paths_map, event)
         return {name: copy.deepcopy(event[name]) for name in _EVENT_FIELDS if name in event}
 
-    EventTemplateParser.parse = staticmethod(parse)  # type: ignore[method-assign,assignment]
+    EventTemplateParser.parse = staticmethod(parse)  # type: ignore[method-assign]
     EventTemplateParser._tenancy_whole = True  # type: ignore[attr-defined]
 
 

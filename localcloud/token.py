@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Literal
 
 ROOT = Path(__file__).resolve().parents[1]
 for path in (ROOT / "layers" / "shared" / "python", ROOT / "cdk", ROOT):
@@ -31,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     from tenancy.common.names import resource_name
     from tenancy.control import keys
 
-    def aws(service: str) -> object:
+    def aws(service: Literal["cognito-idp", "dynamodb"]) -> object:
         return boto3.client(
             service,
             endpoint_url=f"http://127.0.0.1:{args.aws_port}",
