@@ -16,7 +16,7 @@ from tenancy.common.names import DEFAULT_APP_NAME, DEFAULT_STAGE
 def write_silo_template(path: Path, app_name: str = DEFAULT_APP_NAME, stage: str = DEFAULT_STAGE) -> Path:
     """Synthesize SiloTenantStack (cdk-nag checked) and write its template to `path`, atomically."""
     os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    from tenancy_infra.stacks.silo import synth_silo_template, write_template
+    from .stacks.silo import synth_silo_template, write_template
 
     return write_template(synth_silo_template(app_name, stage), Path(path))
 

@@ -1,18 +1,24 @@
 """The one description of Tenancy's runtime wiring, read by the CDK stacks and by `localcloud`.
 
 Plain Python data only (no aws_cdk import), so the local cloud builds exactly what deploys:
-tables and their keys, the functions, their triggers, the EventBridge rule patterns and the routes.
+tables and their keys, the functions, their triggers, the EventBridge rule patterns, the routes, and
+what each function may do (`FunctionSpec.access`, turned into IAM grants by
+tenancy_infra.stacks.grants).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any, Literal
 
 from tenancy.common.names import (
+    APP_TABLE_SUFFIX,
     APPLICATION_PLANE,
     CONTROL_PLANE,
+    CONTROL_TABLE_SUFFIX,
     DEPROVISIONED,
+    IDEMPOTENCY_TABLE_SUFFIX,
     OFFBOARDING,
     ONBOARDING,
     PROVISIONED,
@@ -60,7 +66,7 @@ class TableSpec:
 
 
 CONTROL_TABLE = TableSpec(
-    suffix="control",
+    suffix=CONTROL_TABLE_SUFFIX,
     indexes=(
         # every tenant, newest last: GSI1PK="TENANT", GSI1SK="<createdAt>#<tenantId>"
         Index("GSI1", "GSI1PK", "GSI1SK"),
@@ -71,7 +77,7 @@ CONTROL_TABLE = TableSpec(
 )
 
 APP_TABLE = TableSpec(
-    suffix="app",
+    suffix=APP_TABLE_SUFFIX,
     indexes=(
         Index("GSI1", "GSI1PK", "GSI1SK"),  # by type (admin only)
         Index("GSI2", "GSI2PK", "GSI2SK"),  # user -> tenants
@@ -82,7 +88,7 @@ APP_TABLE = TableSpec(
 # Idempotency records of the control-plane API (Powertools idempotency's schema: `id`, TTL
 # `expiration`): the first answer to each `Idempotency-Key`, replayed to a client that retries.
 IDEMPOTENCY_TABLE = TableSpec(
-    suffix="idempotency", partition_key="id", sort_key=None, ttl_attribute="expiration"
+    suffix=IDEMPOTENCY_TABLE_SUFFIX, partition_key="id", sort_key=None, ttl_attribute="expiration"
 )
 
 # --- functions and their triggers ------------------------------------------------------------
@@ -94,9 +100,14 @@ class Route:
     path: str
 
 
+# The two REST APIs (`<app>-<stage>-<api>-api`).
+CONTROL_API = "control"  # IAM-authorized: operators and internal services
+APP_API = "app"  # tenant users, through a Lambda REQUEST authorizer
+
+
 @dataclass(frozen=True)
 class ApiTrigger:
-    api: str  # "control" (IAM-authorized) or "app" (Lambda REQUEST authorizer)
+    api: str  # CONTROL_API (IAM-authorized) or APP_API (Lambda REQUEST authorizer)
     routes: tuple[Route, ...]
     authorization: Literal["IAM", "CUSTOM"] = "IAM"
     authorizer: str | None = None  # the function name of the REQUEST authorizer (CUSTOM)
@@ -165,6 +176,46 @@ class UserPoolSpec:
 USER_POOL = UserPoolSpec()
 
 
+# --- what each function may do ------------------------------------------------------------------
+
+
+class Access(Enum):
+    """What a function's execution role may do besides writing its own log group and reading its own
+    trigger (a StreamTrigger's stream). The CDK turns each into IAM grants in one place
+    (tenancy_infra.stacks.grants); a function gets nothing its FunctionSpec.access does not list."""
+
+    # Items of the control table and its GSIs: key lookups, Query, writes, batches; never Scan.
+    CONTROL_TABLE_READ_WRITE = "control-table-read-write"
+    # One control-table item by its key (GetItem on the table, no index): a tenant's status and tier.
+    CONTROL_TABLE_GET_ITEM = "control-table-get-item"
+    # Powertools idempotency records: read, claim (conditional put), complete and release one record.
+    IDEMPOTENCY_RECORDS = "idempotency-records"
+    # Items of the pooled app table and its GSIs; never Scan.
+    APP_TABLE_READ_WRITE = "app-table-read-write"
+    # PutEvents on the app's event bus.
+    EVENTS_PUT = "events-put"
+    # Tenant data only as the tenant: assume the tenant-access role with a TenantId session tag (the
+    # role trusts exactly the functions declaring this, which read TENANT_ACCESS_ROLE_ARN) and read
+    # the tenants' routes (SSM, read-only) to find each tenant's table and bucket.
+    TENANT_DATA_AS_TENANT = "tenant-data-as-tenant"
+    # Tenant users in the user pool: create, read, change attributes, disable, delete.
+    TENANT_USERS_MANAGE = "tenant-users-manage"
+    # Tenant users in the user pool: create (the first admin), read, disable, delete (offboarding).
+    TENANT_USERS_CREATE_DELETE = "tenant-users-create-delete"
+    # Objects under tenants/ in the shared bucket (every pooled tenant's prefix): read, write, delete.
+    POOL_BUCKET_TENANT_OBJECTS = "pool-bucket-tenant-objects"
+    # Items of silo tenants' own tables (key lookups, Query, writes; no Scan, no index).
+    SILO_TABLE_ITEMS = "silo-table-items"
+    # The tenants' routes in SSM (/<app>/<stage>/tenants/<tenantId>/): write, delete, read by path.
+    TENANT_ROUTES_WRITE = "tenant-routes-write"
+    # Silo tenants' stacks: create (only with the silo stack role, which it may pass), describe, delete.
+    SILO_STACKS = "silo-stacks"
+    # Silo buckets: list, write the tenant marker, empty them (objects and versions) before deletion.
+    SILO_BUCKETS_EMPTY = "silo-buckets-empty"
+    # The silo template object (CloudFormation reads TemplateURL with the caller's credentials).
+    SILO_TEMPLATE_READ = "silo-template-read"
+
+
 @dataclass(frozen=True)
 class FunctionSpec:
     name: str  # folder under functions/, also the Powertools service name
@@ -174,10 +225,17 @@ class FunctionSpec:
     memory_mb: int = 512
     # environment the function reads (see tenancy.config.Settings); values are filled by the deployer
     environment: tuple[str, ...] = field(default_factory=tuple)
+    # what its execution role may do (granted in this order)
+    access: tuple[Access, ...] = field(default_factory=tuple)
 
     @property
     def handler(self) -> str:
         return "handler.lambda_handler"
+
+    @property
+    def resource_suffix(self) -> str:
+        """The deployed function is `<app>-<stage>-<resource_suffix>` (tenancy.common.names.resource_name)."""
+        return self.name.replace("_", "-")
 
 
 TENANT_API_ROUTES = (
@@ -212,9 +270,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         name="tenant_api",
         description="Control-plane REST API: register, read, update and offboard tenants",
-        trigger=ApiTrigger(api="control", routes=TENANT_API_ROUTES),
+        trigger=ApiTrigger(api=CONTROL_API, routes=TENANT_API_ROUTES),
         timeout_seconds=29,
         environment=("CONTROL_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME"),
+        # Tenants, listed through GSI1 (all) and GSI2 (by status); the first answer to each key.
+        access=(Access.CONTROL_TABLE_READ_WRITE, Access.IDEMPOTENCY_RECORDS),
     ),
     FunctionSpec(
         name="provisioning",
@@ -222,6 +282,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         trigger=StreamTrigger(table=CONTROL_TABLE),
         timeout_seconds=60,
         environment=("CONTROL_TABLE_NAME", "EVENT_BUS_NAME"),
+        # PENDING -> PROVISIONING, then the lifecycle request (the stream comes with the trigger).
+        access=(Access.CONTROL_TABLE_READ_WRITE, Access.EVENTS_PUT),
     ),
     FunctionSpec(
         name="tenant_provisioner",
@@ -238,6 +300,24 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             "SILO_STACK_ROLE_ARN",
             "USER_POOL_ID",
         ),
+        access=(
+            Access.EVENTS_PUT,  # the lifecycle results
+            # Pool tenants: purge the partition (Query + BatchWriteItem) in the shared app table, and
+            # the tenants/<tenantId>/ prefix in the shared bucket.
+            Access.APP_TABLE_READ_WRITE,
+            Access.POOL_BUCKET_TENANT_OBJECTS,
+            # Silo tenants' own tables: the first admin's USER#/EMAIL# items at onboarding, the
+            # tenant's users (Query on USER#) at offboarding.
+            Access.SILO_TABLE_ITEMS,
+            # Tenant users: the first admin at onboarding; disable and delete them at offboarding.
+            Access.TENANT_USERS_CREATE_DELETE,
+            Access.TENANT_ROUTES_WRITE,
+            # Silo tenants: one stack each, from the silo template, with the silo service role; its
+            # bucket gets the prefix marker and is emptied before the stack is deleted.
+            Access.SILO_STACKS,
+            Access.SILO_BUCKETS_EMPTY,
+            Access.SILO_TEMPLATE_READ,
+        ),
     ),
     FunctionSpec(
         name="provisioning_completion",
@@ -247,6 +327,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         timeout_seconds=30,
         environment=("CONTROL_TABLE_NAME",),
+        access=(Access.CONTROL_TABLE_READ_WRITE,),
     ),
     FunctionSpec(
         name="authorizer",
@@ -254,17 +335,24 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             "Verifies tenant users' Cognito JWTs, refuses removed users, and hands tenant, user, "
             "stored role and tier to the app API"
         ),
-        trigger=AuthorizerTrigger(api="app"),
+        trigger=AuthorizerTrigger(api=APP_API),
         timeout_seconds=10,
         # The tenant's status (control table), then its user item with tenant-scoped credentials.
         environment=("USER_POOL_ID", "USER_POOL_CLIENT_ID", "CONTROL_TABLE_NAME", "TENANT_ACCESS_ROLE_ARN"),
+        # TENANT#<id>/METADATA, then the user's own item in the tenant's partition; no other data.
+        access=(Access.CONTROL_TABLE_GET_ITEM, Access.TENANT_DATA_AS_TENANT),
     ),
     FunctionSpec(
         name="app_api",
         description="Tenant-scoped application API: users, agents, executions, audit trail",
-        trigger=ApiTrigger(api="app", routes=APP_API_ROUTES, authorization="CUSTOM", authorizer="authorizer"),
+        trigger=ApiTrigger(
+            api=APP_API, routes=APP_API_ROUTES, authorization="CUSTOM", authorizer="authorizer"
+        ),
         timeout_seconds=29,
         environment=("TENANT_ACCESS_ROLE_ARN", "USER_POOL_ID"),
+        # No data access of its own: every item and object call goes through the tenant-access role,
+        # assumed per request with the TenantId session tag of the verified token.
+        access=(Access.TENANT_DATA_AS_TENANT, Access.TENANT_USERS_MANAGE),
     ),
     FunctionSpec(
         name="reconciler",
@@ -272,6 +360,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         trigger=ScheduleTrigger(rule="TenantReconciliation", rate_minutes=5),
         timeout_seconds=120,
         environment=("CONTROL_TABLE_NAME", "EVENT_BUS_NAME"),
+        # Finds stuck tenants through the status index, moves them, re-publishes lifecycle requests.
+        access=(Access.CONTROL_TABLE_READ_WRITE, Access.EVENTS_PUT),
     ),
 )
 

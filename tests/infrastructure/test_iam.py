@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tenancy_infra.topology import FUNCTIONS
+from tenancy_infra.stacks.grants import tenant_access_trusted
+from tenancy_infra.topology import FUNCTIONS, Access, ApiTrigger, FunctionSpec, Route
 from tests.infrastructure.synth import APP_NAME, STAGE, Synthesized
 
 SILO_PREFIX = f"{APP_NAME}-{STAGE}-tenant-"
@@ -251,3 +252,74 @@ def test_silo_name_prefix_cannot_match_the_shared_resources(synthesized: Synthes
         assert not table["Properties"]["TableName"].startswith(SILO_PREFIX)
     for logical_id in synthesized.resources("AWS::S3::Bucket"):
         assert not f"{APP_NAME}-{STAGE}-{logical_id.lower()}".startswith(SILO_PREFIX), logical_id
+
+
+# --- the topology's access declarations are what the roles get ------------------------------
+
+
+def granted_access(synthesized: Synthesized, function: str) -> set[Access]:
+    """Which topology Access the function's role evidently holds (one piece of evidence each)."""
+    stack = synthesized.stack
+    actions = {action for action, _ in grants(synthesized, function)}
+    sids = {statement.get("Sid") for statement in statements(synthesized, function)}
+    idempotency = synthesized.logical_id(stack.idempotency_table)
+    pool_objects = {"Fn::Join": ["", [arn_of(synthesized, stack.tenant_bucket), "/tenants/*"]]}
+    evidence = {
+        Access.CONTROL_TABLE_READ_WRITE: actions_on(
+            synthesized, function, arn_of(synthesized, stack.control_table)
+        )
+        == ITEM_ACTIONS,
+        Access.CONTROL_TABLE_GET_ITEM: "ReadTenantStatus" in sids,
+        Access.IDEMPOTENCY_RECORDS: any(idempotency in on for _, on in grants(synthesized, function)),
+        Access.APP_TABLE_READ_WRITE: actions_on(synthesized, function, arn_of(synthesized, stack.app_table))
+        == ITEM_ACTIONS,
+        Access.EVENTS_PUT: "events:PutEvents" in actions,
+        Access.TENANT_DATA_AS_TENANT: {"AssumeTenantAccessRole", "ReadTenantRoutes"} <= sids,
+        Access.TENANT_USERS_MANAGE: "cognito-idp:AdminUpdateUserAttributes" in actions,
+        Access.TENANT_USERS_CREATE_DELETE: "ManageTenantUsers" in sids
+        and "cognito-idp:AdminUpdateUserAttributes" not in actions,
+        Access.POOL_BUCKET_TENANT_OBJECTS: bool(actions_on(synthesized, function, pool_objects)),
+        Access.SILO_TABLE_ITEMS: "SiloTableItems" in sids,
+        Access.TENANT_ROUTES_WRITE: "ssm:PutParameter" in actions,
+        Access.SILO_STACKS: {"CreateSiloStacks", "ManageSiloStacks", "PassSiloStackRole"} <= sids,
+        Access.SILO_BUCKETS_EMPTY: {"SiloBucketListing", "SiloBucketObjects"} <= sids,
+        Access.SILO_TEMPLATE_READ: "ReadSiloTemplate" in sids,
+    }
+    assert set(evidence) == set(Access), "every Access needs its evidence here"
+    return {access for access, seen in evidence.items() if seen}
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
+def test_each_role_holds_exactly_the_access_its_function_declares(
+    synthesized: Synthesized, spec: FunctionSpec
+) -> None:
+    assert granted_access(synthesized, spec.name) == set(spec.access)
+
+
+def test_the_tenant_access_role_trusts_exactly_the_functions_declaring_tenant_data(
+    synthesized: Synthesized,
+) -> None:
+    trust = resource_properties(synthesized, synthesized.stack.tenant_access_role)["AssumeRolePolicyDocument"]
+    [statement] = trust["Statement"]
+    declared = [spec.name for spec in FUNCTIONS if Access.TENANT_DATA_AS_TENANT in spec.access]
+    assert declared
+    assert sorted(map(flat, as_list(statement["Principal"]["AWS"]))) == sorted(
+        flat(arn_of(synthesized, synthesized.stack.roles[name])) for name in declared
+    )
+
+
+def test_tenant_data_access_and_the_role_arn_variable_go_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tenancy_infra.stacks import grants
+
+    trigger = ApiTrigger(api="app", routes=(Route("GET", "/x"),))
+    for spec in (
+        FunctionSpec("reads_the_arn", "", trigger, environment=("TENANT_ACCESS_ROLE_ARN",)),
+        FunctionSpec("declares_the_access", "", trigger, access=(Access.TENANT_DATA_AS_TENANT,)),
+    ):
+        monkeypatch.setattr(grants, "FUNCTIONS", (spec,))
+        with pytest.raises(ValueError, match="go together"):
+            tenant_access_trusted({})
+
+
+def resource_properties(synthesized: Synthesized, construct: Any) -> dict[str, Any]:
+    return synthesized.template["Resources"][synthesized.logical_id(construct)]["Properties"]  # type: ignore[no-any-return]

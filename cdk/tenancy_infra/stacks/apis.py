@@ -15,9 +15,9 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from tenancy_infra.stacks.cfn import cfn
-from tenancy_infra.stacks.nag import acknowledge, acknowledge_managed_policy
-from tenancy_infra.topology import AuthorizerTrigger, Route
+from ..topology import AuthorizerTrigger, Route
+from .cfn import cfn
+from .nag import acknowledge, acknowledge_managed_policy
 
 Authorization = Literal["IAM", "CUSTOM"]
 

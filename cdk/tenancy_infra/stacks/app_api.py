@@ -12,12 +12,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from tenancy_infra.stacks import apis
-from tenancy_infra.stacks.concern import Concern, camel
-from tenancy_infra.stacks.naming import Naming
-from tenancy_infra.topology import FUNCTIONS, ApiTrigger, AuthorizerTrigger
+from ..topology import APP_API, FUNCTIONS, ApiTrigger, AuthorizerTrigger
+from . import apis
+from .concern import Concern, camel
+from .naming import Naming
 
-APP_API = "app"
 # `AppApi` is the app_api function's construct id.
 APP_API_ID = "AppRestApi"
 

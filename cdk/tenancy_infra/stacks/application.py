@@ -9,15 +9,16 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from tenancy.common.names import DEFAULT_APP_NAME, DEFAULT_STAGE
-from tenancy_infra import paths
-from tenancy_infra.stacks.naming import stack_name
-from tenancy_infra.stacks.silo import synth_silo_template, write_template
-from tenancy_infra.stacks.tenancy_stack import TenancyStack
+from tenancy.common.names import APP_NAME_PATTERN, DEFAULT_APP_NAME, DEFAULT_STAGE, STAGE_PATTERN
 
-# The same rules as tenancy.config.Settings: the names end up in resource names and ARNs.
-APP_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9-]{1,20}$")
-STAGE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+from .. import paths
+from .naming import stack_name
+from .silo import synth_silo_template, write_template
+from .tenancy_stack import TenancyStack
+
+# The same rules as tenancy.common.config.Settings: the names end up in resource names and ARNs.
+_APP_NAME = re.compile(APP_NAME_PATTERN)
+_STAGE = re.compile(STAGE_PATTERN)
 
 
 def silo_template_path(app_name: str, stage: str) -> Path:
@@ -42,10 +43,10 @@ def build_app(
     app = cdk.App(outdir=outdir, context={**paths.cdk_feature_flags(), **(context or {})})
     app_name = app_name or app.node.try_get_context("app_name") or DEFAULT_APP_NAME
     stage = stage or app.node.try_get_context("stage") or DEFAULT_STAGE
-    if not APP_NAME_PATTERN.match(app_name):
-        raise ValueError(f"app_name {app_name!r} must match {APP_NAME_PATTERN.pattern}")
-    if not STAGE_PATTERN.match(stage):
-        raise ValueError(f"stage {stage!r} must match {STAGE_PATTERN.pattern}")
+    if not _APP_NAME.match(app_name):
+        raise ValueError(f"app_name {app_name!r} must match {APP_NAME_PATTERN}")
+    if not _STAGE.match(stage):
+        raise ValueError(f"stage {stage!r} must match {STAGE_PATTERN}")
 
     silo_file = write_template(
         synth_silo_template(app_name, stage, nag=nag), silo_template_path(app_name, stage)

@@ -10,12 +10,10 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from tenancy_infra.stacks import apis
-from tenancy_infra.stacks.concern import Concern
-from tenancy_infra.stacks.naming import Naming
-from tenancy_infra.topology import FUNCTIONS, ApiTrigger
-
-CONTROL_API = "control"
+from ..topology import CONTROL_API, FUNCTIONS, ApiTrigger
+from . import apis
+from .concern import Concern
+from .naming import Naming
 
 
 class ControlApi(Concern):

@@ -14,10 +14,12 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from tenancy_infra.stacks.concern import Concern, camel
-from tenancy_infra.stacks.functions import dead_letter_queue
-from tenancy_infra.stacks.naming import Naming
-from tenancy_infra.topology import FUNCTIONS, FunctionSpec, RuleTrigger
+from tenancy.common.names import EVENT_BUS_SUFFIX
+
+from ..topology import FUNCTIONS, FunctionSpec, RuleTrigger
+from .concern import Concern, camel
+from .functions import dead_letter_queue
+from .naming import Naming
 
 
 def event_pattern(pattern: dict[str, Any]) -> events.EventPattern:
@@ -38,7 +40,9 @@ class EventBusAndRules(Concern):
     def __init__(self, scope: Construct, construct_id: str, *, naming: Naming) -> None:
         super().__init__(scope, construct_id)
         self.naming = naming
-        self.event_bus = events.EventBus(self.stack, "EventBus", event_bus_name=naming.resource("bus"))
+        self.event_bus = events.EventBus(
+            self.stack, "EventBus", event_bus_name=naming.resource(EVENT_BUS_SUFFIX)
+        )
         self.rules: dict[str, events.Rule] = {}
         self.dead_letter_queues: dict[str, sqs.Queue] = {}  # per function: its failure DLQ
 

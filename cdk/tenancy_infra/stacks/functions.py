@@ -18,14 +18,15 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from tenancy_infra import paths
-from tenancy_infra.stacks.cfn import cfn, default_policy
-from tenancy_infra.stacks.concern import Concern, camel
-from tenancy_infra.stacks.nag import acknowledge, acknowledge_wildcard
-from tenancy_infra.stacks.naming import Naming
-from tenancy_infra.topology import FUNCTIONS, LAMBDA_PYTHON, FunctionSpec, StreamTrigger, TableSpec
+from tenancy.common.names import METRICS_NAMESPACE
 
-METRICS_NAMESPACE = "Tenancy"
+from .. import paths
+from ..topology import FUNCTIONS, LAMBDA_PYTHON, FunctionSpec, StreamTrigger, TableSpec
+from .cfn import cfn, default_policy
+from .concern import Concern, camel
+from .nag import acknowledge, acknowledge_wildcard
+from .naming import Naming
+
 LOG_LEVEL = "INFO"
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 DLQ_RETENTION = Duration.days(14)

@@ -1,9 +1,17 @@
-"""What each function's execution role may do, beyond its log group and its trigger."""
+"""The one place where the topology's access declarations become IAM: every `FunctionSpec.access`
+entry is granted to the function's execution role here, with CDK L2 grants where they grant exactly
+that (tables, the bus, the pool bucket) and scoped statements elsewhere. Each wildcard a grant needs
+is acknowledged (cdk-nag IAM5) next to it, with its reason.
+
+A role also writes its own log group and reads its own trigger; those come with the function
+(functions.py) and its trigger.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import assert_never
 
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
@@ -11,23 +19,38 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 
-from tenancy_infra.stacks.cfn import default_policy as _default_policy
-from tenancy_infra.stacks.nag import acknowledge_wildcard
-from tenancy_infra.stacks.naming import Naming
-from tenancy_infra.stacks.tables import ITEM_READ_WRITE_ACTIONS
-from tenancy_infra.topology import FUNCTIONS
+from tenancy.common.names import pool_prefix
 
-POOL_PREFIX_PATTERN = "tenants/*"  # tenancy.names.pool_prefix(): tenants/<tenantId>/
-# Cognito admin actions on the tenant users' pool.
-APP_API_USER_ACTIONS = (
+from ..topology import FUNCTIONS, Access
+from .cfn import default_policy
+from .nag import acknowledge_wildcard
+from .naming import Naming
+from .tables import ITEM_READ_WRITE_ACTIONS
+
+# The function whose role the tenant-access role trusts reads the role's ARN from this variable.
+TENANT_ACCESS_ENV = "TENANT_ACCESS_ROLE_ARN"
+POOL_TENANT_OBJECTS = pool_prefix("*").removesuffix("/")  # tenants/*: every pooled tenant's prefix
+IDEMPOTENCY_RECORD_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
+TENANT_USERS_MANAGE_ACTIONS = (
     "cognito-idp:AdminCreateUser",
     "cognito-idp:AdminDeleteUser",
     "cognito-idp:AdminDisableUser",
     "cognito-idp:AdminUpdateUserAttributes",
     "cognito-idp:AdminGetUser",
 )
-# The tenant provisioner in a silo tenant's own table: write the first admin, find and remove users.
-PROVISIONER_SILO_ITEM_ACTIONS = (
+TENANT_USERS_CREATE_DELETE_ACTIONS = (
+    "cognito-idp:AdminCreateUser",
+    "cognito-idp:AdminDisableUser",
+    "cognito-idp:AdminDeleteUser",
+    "cognito-idp:AdminGetUser",
+)
+# A silo tenant's own table: write the first admin, find and remove users. No Scan, no index.
+SILO_TABLE_ITEM_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:Query",
     "dynamodb:PutItem",
@@ -36,11 +59,12 @@ PROVISIONER_SILO_ITEM_ACTIONS = (
     "dynamodb:BatchWriteItem",
     "dynamodb:ConditionCheckItem",
 )
-PROVISIONER_USER_ACTIONS = (
-    "cognito-idp:AdminCreateUser",
-    "cognito-idp:AdminDisableUser",
-    "cognito-idp:AdminDeleteUser",
-    "cognito-idp:AdminGetUser",
+TENANT_ROUTES_READ_ACTIONS = ("ssm:GetParameter", "ssm:GetParametersByPath")
+TENANT_ROUTES_WRITE_ACTIONS = (
+    "ssm:PutParameter",
+    "ssm:DeleteParameter",
+    "ssm:DeleteParameters",
+    "ssm:GetParametersByPath",
 )
 
 
@@ -60,123 +84,137 @@ class Targets:
     silo_template: s3_assets.Asset
 
 
-def grant_functions(roles: dict[str, iam.Role], to: Targets) -> None:
-    grants: dict[str, Callable[[iam.Role, Targets], None]] = {
-        "tenant_api": _grant_tenant_api,
-        "provisioning": _grant_provisioning,
-        "tenant_provisioner": _grant_tenant_provisioner,
-        "provisioning_completion": _grant_provisioning_completion,
-        "authorizer": _grant_authorizer,
-        "app_api": _grant_app_api,
-        "reconciler": _grant_reconciler,
-    }
+def tenant_access_trusted(roles: Mapping[str, iam.Role]) -> list[iam.Role]:
+    """The execution roles the tenant-access role trusts: those of the functions that declare
+    Access.TENANT_DATA_AS_TENANT, each of which reads the role's ARN (and no other function does)."""
+    trusted = []
     for spec in FUNCTIONS:
-        if spec.name not in grants:
-            raise ValueError(f"function {spec.name!r} has no permissions declared in TenancyStack")
-        grants[spec.name](roles[spec.name], to)
+        declared = Access.TENANT_DATA_AS_TENANT in spec.access
+        if declared != (TENANT_ACCESS_ENV in spec.environment):
+            raise ValueError(
+                f"function {spec.name!r}: {Access.TENANT_DATA_AS_TENANT} and the {TENANT_ACCESS_ENV} "
+                "environment variable go together"
+            )
+        if declared:
+            trusted.append(roles[spec.name])
+    return trusted
 
 
-def _grant_items(table: dynamodb.Table, role: iam.Role, why: str) -> None:
+def grant_functions(roles: Mapping[str, iam.Role], to: Targets) -> None:
+    """Every function's declared access, in the order declared."""
+    for spec in FUNCTIONS:
+        if len(set(spec.access)) != len(spec.access):
+            raise ValueError(f"function {spec.name!r} declares an access twice")
+        for access in spec.access:
+            grant(roles[spec.name], access, to)
+
+
+def grant(role: iam.Role, access: Access, to: Targets) -> None:
+    naming = to.naming
+    match access:
+        case Access.CONTROL_TABLE_READ_WRITE:
+            _grant_items(
+                role,
+                to.control_table,
+                "Table.grant always covers the table's GSIs; tenants are listed through GSI1 (all) "
+                "and GSI2 (by status)",
+            )
+        case Access.CONTROL_TABLE_GET_ITEM:
+            # Table.grant would add the table's indexes: the statement names the table alone.
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="ReadTenantStatus",
+                    actions=["dynamodb:GetItem"],
+                    resources=[to.control_table.table_arn],
+                )
+            )
+        case Access.IDEMPOTENCY_RECORDS:
+            to.idempotency_table.grant(role, *IDEMPOTENCY_RECORD_ACTIONS)
+        case Access.APP_TABLE_READ_WRITE:
+            _grant_items(role, to.app_table, "Table.grant always covers the table's GSIs")
+        case Access.EVENTS_PUT:
+            to.event_bus.grant_put_events_to(role)
+        case Access.TENANT_DATA_AS_TENANT:
+            _statement(
+                role,
+                "AssumeTenantAccessRole",
+                ["sts:AssumeRole", "sts:TagSession"],
+                to.tenant_access_role.role_arn,
+            )
+            _statement(role, "ReadTenantRoutes", TENANT_ROUTES_READ_ACTIONS, naming.routes_arn())
+            acknowledge_wildcard(
+                default_policy(role),
+                "Resource",
+                naming.routes_arn(),
+                "Tenant routes live under /<app>/<stage>/tenants/<tenantId>/; the function reads the "
+                "route of the tenant of each request, whichever tenant that is (read-only: "
+                "GetParameter and GetParametersByPath).",
+            )
+        case Access.TENANT_USERS_MANAGE:
+            _statement(role, "ManageTenantUsers", TENANT_USERS_MANAGE_ACTIONS, to.user_pool_arn)
+        case Access.TENANT_USERS_CREATE_DELETE:
+            _statement(role, "ManageTenantUsers", TENANT_USERS_CREATE_DELETE_ACTIONS, to.user_pool_arn)
+        case Access.POOL_BUCKET_TENANT_OBJECTS:
+            _grant_pool_tenant_objects(role, to.tenant_bucket)
+        case Access.SILO_TABLE_ITEMS:
+            _statement(role, "SiloTableItems", SILO_TABLE_ITEM_ACTIONS, naming.silo_tables_arn())
+            acknowledge_wildcard(
+                default_policy(role),
+                "Resource",
+                naming.silo_tables_arn(),
+                "Silo tables are named by CloudFormation from the tenant's stack name (<app>-<stage>-"
+                "tenant-<tenantId>-Table-<suffix>); the provisioner writes a new silo tenant's first "
+                "admin and reads an offboarded tenant's users, for any silo tenant. Item actions only, "
+                "no Scan.",
+            )
+        case Access.TENANT_ROUTES_WRITE:
+            _statement(role, "TenantRoutes", TENANT_ROUTES_WRITE_ACTIONS, naming.routes_arn())
+            acknowledge_wildcard(
+                default_policy(role),
+                "Resource",
+                naming.routes_arn(),
+                "Tenant routes live under /<app>/<stage>/tenants/<tenantId>/; the provisioner writes and "
+                "deletes the route of whichever tenant it provisions.",
+            )
+        case Access.SILO_STACKS:
+            _grant_silo_stacks(role, naming, to.silo_stack_role)
+        case Access.SILO_BUCKETS_EMPTY:
+            _grant_silo_buckets(role, naming)
+        case Access.SILO_TEMPLATE_READ:
+            # This one object only.
+            _statement(
+                role,
+                "ReadSiloTemplate",
+                ["s3:GetObject"],
+                to.silo_template.bucket.arn_for_objects(to.silo_template.s3_object_key),
+            )
+        case _:
+            assert_never(access)
+
+
+def _statement(role: iam.Role, sid: str, actions: Sequence[str], resource: str) -> None:
+    role.add_to_policy(iam.PolicyStatement(sid=sid, actions=list(actions), resources=[resource]))
+
+
+def _grant_items(role: iam.Role, table: dynamodb.Table, why: str) -> None:
     """Item read/write on the table and its GSIs, without Scan."""
     table.grant(role, *ITEM_READ_WRITE_ACTIONS)
     acknowledge_wildcard(
-        _default_policy(role),
+        default_policy(role),
         "Resource",
         f"{table.table_arn}/index/*",
         f"Item access to the GSIs of this one table only (`index/*` of its ARN): {why}.",
     )
 
 
-def _grant_tenant_api(role: iam.Role, to: Targets) -> None:
-    _grant_items(to.control_table, role, "tenants are listed through GSI1 and GSI2")
-    # Powertools idempotency: read, claim (conditional put), complete and release one record.
-    to.idempotency_table.grant(
-        role, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"
-    )
-
-
-def _grant_provisioning(role: iam.Role, to: Targets) -> None:
-    # PENDING -> PROVISIONING; reading the stream comes with the event source.
-    _grant_items(to.control_table, role, "Table.grant always covers the table's GSIs")
-    to.event_bus.grant_put_events_to(role)
-
-
-def _grant_provisioning_completion(role: iam.Role, to: Targets) -> None:
-    _grant_items(to.control_table, role, "Table.grant always covers the table's GSIs")
-
-
-def _grant_authorizer(role: iam.Role, to: Targets) -> None:
-    """The tenant's status and tier (TENANT#<id>/METADATA in the control table), then the user's
-    own item in the tenant's partition through the tenant-access role; no other data."""
-    role.add_to_policy(
-        iam.PolicyStatement(
-            sid="ReadTenantStatus", actions=["dynamodb:GetItem"], resources=[to.control_table.table_arn]
-        )
-    )
-    _grant_tenant_data_access(role, to, "the authorizer reads the user item of each token's tenant")
-
-
-def _grant_app_api(role: iam.Role, to: Targets) -> None:
-    """No data permission of its own: every item and object call goes through the tenant-access
-    role, assumed per request with the TenantId session tag of the verified token."""
-    _grant_tenant_data_access(role, to, "the app API reads the route of the tenant of each request")
-    role.add_to_policy(
-        iam.PolicyStatement(
-            sid="ManageTenantUsers",
-            actions=list(APP_API_USER_ACTIONS),
-            resources=[to.user_pool_arn],
-        )
-    )
-
-
-def _grant_tenant_data_access(role: iam.Role, to: Targets, why: str) -> None:
-    """Tenant data only as the tenant: assume the tenant-access role (with its TenantId session
-    tag; the role trusts the functions whose topology environment names its ARN) and read the
-    tenant's route to find its table."""
-    role.add_to_policy(
-        iam.PolicyStatement(
-            sid="AssumeTenantAccessRole",
-            actions=["sts:AssumeRole", "sts:TagSession"],
-            resources=[to.tenant_access_role.role_arn],
-        )
-    )
-    role.add_to_policy(
-        iam.PolicyStatement(
-            sid="ReadTenantRoutes",
-            actions=["ssm:GetParameter", "ssm:GetParametersByPath"],
-            resources=[to.naming.routes_arn()],
-        )
-    )
-    acknowledge_wildcard(
-        _default_policy(role),
-        "Resource",
-        to.naming.routes_arn(),
-        f"Tenant routes live under /<app>/<stage>/tenants/<tenantId>/; {why} "
-        "(read-only: GetParameter and GetParametersByPath).",
-    )
-
-
-def _grant_reconciler(role: iam.Role, to: Targets) -> None:
-    # Lists stuck tenants through the status index, moves them, re-publishes lifecycle requests.
-    _grant_items(to.control_table, role, "Table.grant always covers the table's GSIs")
-    to.event_bus.grant_put_events_to(role)
-
-
-def _grant_tenant_provisioner(role: iam.Role, to: Targets) -> None:
-    naming = to.naming
-    policy = _default_policy(role)  # exists: the function's log group grant created it
-    to.event_bus.grant_put_events_to(role)
-    # Pool tenants: purge the partition (Query + BatchWriteItem) in the shared app table, and the
-    # tenants/<tenantId>/ prefix in the shared bucket.
-    _grant_items(to.app_table, role, "Table.grant always covers the table's GSIs")
-    to.tenant_bucket.grant_read_write(role, POOL_PREFIX_PATTERN)
-    prefix_reason = (
+def _grant_pool_tenant_objects(role: iam.Role, bucket: s3.Bucket) -> None:
+    bucket.grant_read_write(role, POOL_TENANT_OBJECTS)
+    policy = default_policy(role)
+    reason = (
         "Bucket.grant_read_write scoped to the pool prefix tenants/*: the provisioner creates and "
         "purges tenants/<tenantId>/ for any pooled tenant"
     )
-    acknowledge_wildcard(
-        policy, "Resource", to.tenant_bucket.arn_for_objects(POOL_PREFIX_PATTERN), prefix_reason + "."
-    )
+    acknowledge_wildcard(policy, "Resource", bucket.arn_for_objects(POOL_TENANT_OBJECTS), reason + ".")
     for action, meaning in (
         ("s3:GetObject*", "object reads"),
         ("s3:GetBucket*", "bucket metadata reads"),
@@ -185,125 +223,72 @@ def _grant_tenant_provisioner(role: iam.Role, to: Targets) -> None:
         ("s3:Abort*", "aborting its own multipart uploads"),
     ):
         acknowledge_wildcard(
-            policy, "Action", action, f"{prefix_reason}; this CDK action group stands for {meaning}."
+            policy, "Action", action, f"{reason}; this CDK action group stands for {meaning}."
         )
-    # Silo tenants' own tables: the first admin's USER#/EMAIL# items at onboarding, the tenant's
-    # users (Query on USER#) at offboarding. Items only, no Scan, no index.
-    role.add_to_policy(
-        iam.PolicyStatement(
-            sid="SiloTableItems",
-            actions=list(PROVISIONER_SILO_ITEM_ACTIONS),
-            resources=[naming.silo_tables_arn()],
-        )
-    )
-    # Tenant users: the first admin at onboarding; disable and delete the users at offboarding.
-    role.add_to_policy(
-        iam.PolicyStatement(
-            sid="ManageTenantUsers",
-            actions=list(PROVISIONER_USER_ACTIONS),
-            resources=[to.user_pool_arn],
-        )
-    )
-    # Tenant routes in SSM Parameter Store: /<app>/<stage>/tenants/<tenantId>/...
-    role.add_to_policy(
-        iam.PolicyStatement(
-            sid="TenantRoutes",
-            actions=[
-                "ssm:PutParameter",
-                "ssm:DeleteParameter",
-                "ssm:DeleteParameters",
-                "ssm:GetParametersByPath",
-            ],
-            resources=[naming.routes_arn()],
-        )
-    )
-    # Silo tenants: one stack each, created only with the silo service role, from the silo template.
+
+
+def _grant_silo_stacks(role: iam.Role, naming: Naming, silo_stack_role: iam.Role) -> None:
+    """One stack per silo tenant, created only with the silo service role."""
     role.add_to_policy(
         iam.PolicyStatement(
             sid="CreateSiloStacks",
             actions=["cloudformation:CreateStack"],
             resources=[naming.silo_stacks_arn()],
-            conditions={"StringEquals": {"cloudformation:RoleArn": to.silo_stack_role.role_arn}},
+            conditions={"StringEquals": {"cloudformation:RoleArn": silo_stack_role.role_arn}},
         )
     )
-    role.add_to_policy(
-        iam.PolicyStatement(
-            sid="ManageSiloStacks",
-            actions=[
-                "cloudformation:DescribeStacks",
-                "cloudformation:DescribeStackEvents",
-                "cloudformation:DeleteStack",
-                # CreateStack is called with stack Tags (tag-on-create authorization).
-                "cloudformation:TagResource",
-            ],
-            resources=[naming.silo_stacks_arn()],
-        )
+    _statement(
+        role,
+        "ManageSiloStacks",
+        [
+            "cloudformation:DescribeStacks",
+            "cloudformation:DescribeStackEvents",
+            "cloudformation:DeleteStack",
+            # CreateStack is called with stack Tags (tag-on-create authorization).
+            "cloudformation:TagResource",
+        ],
+        naming.silo_stacks_arn(),
     )
     role.add_to_policy(
         iam.PolicyStatement(
             sid="PassSiloStackRole",
             actions=["iam:PassRole"],
-            resources=[to.silo_stack_role.role_arn],
+            resources=[silo_stack_role.role_arn],
             conditions={"StringEquals": {"iam:PassedToService": "cloudformation.amazonaws.com"}},
         )
     )
-    # The provisioner writes the prefix marker into a silo bucket and empties it (objects and
-    # versions) before deleting the stack: CloudFormation cannot delete a non-empty bucket.
-    role.add_to_policy(
-        iam.PolicyStatement(
-            sid="SiloBucketListing",
-            actions=["s3:ListBucket", "s3:ListBucketVersions"],
-            resources=[naming.silo_buckets_arn()],
-        )
-    )
-    role.add_to_policy(
-        iam.PolicyStatement(
-            sid="SiloBucketObjects",
-            actions=["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
-            resources=[f"{naming.silo_buckets_arn()}/*"],
-        )
-    )
-    # CloudFormation reads TemplateURL with the caller's credentials: this one object only.
-    role.add_to_policy(
-        iam.PolicyStatement(
-            sid="ReadSiloTemplate",
-            actions=["s3:GetObject"],
-            resources=[to.silo_template.bucket.arn_for_objects(to.silo_template.s3_object_key)],
-        )
-    )
     acknowledge_wildcard(
-        policy,
-        "Resource",
-        naming.routes_arn(),
-        "Tenant routes live under /<app>/<stage>/tenants/<tenantId>/; the provisioner writes and "
-        "deletes the route of whichever tenant it provisions.",
-    )
-    acknowledge_wildcard(
-        policy,
-        "Resource",
-        naming.silo_tables_arn(),
-        "Silo tables are named by CloudFormation from the tenant's stack name (<app>-<stage>-tenant-"
-        "<tenantId>-Table-<suffix>); the provisioner writes a new silo tenant's first admin and reads "
-        "an offboarded tenant's users, for any silo tenant. Item actions only, no Scan.",
-    )
-    acknowledge_wildcard(
-        policy,
+        default_policy(role),
         "Resource",
         naming.silo_stacks_arn(),
         "One silo stack per tenant, named <app>-<stage>-tenant-<tenantId>; the stack id suffix is "
         "assigned by CloudFormation. CreateStack additionally requires the silo service role.",
     )
+
+
+def _grant_silo_buckets(role: iam.Role, naming: Naming) -> None:
+    """The tenant marker goes into a silo bucket, and the bucket is emptied (objects and versions)
+    before its stack is deleted: CloudFormation cannot delete a non-empty bucket."""
+    buckets = naming.silo_buckets_arn()
+    _statement(role, "SiloBucketListing", ["s3:ListBucket", "s3:ListBucketVersions"], buckets)
+    _statement(
+        role,
+        "SiloBucketObjects",
+        ["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+        f"{buckets}/*",
+    )
+    policy = default_policy(role)
     acknowledge_wildcard(
         policy,
         "Resource",
-        naming.silo_buckets_arn(),
+        buckets,
         "Silo bucket names are generated by CloudFormation from the tenant's stack name; listing "
         "is needed to empty a silo bucket before its stack is deleted.",
     )
     acknowledge_wildcard(
         policy,
         "Resource",
-        f"{naming.silo_buckets_arn()}/*",
+        f"{buckets}/*",
         "Objects of silo buckets (named by CloudFormation from the tenant's stack name): the "
         "provisioner writes the tenant marker and empties the bucket before deleting the stack.",
     )

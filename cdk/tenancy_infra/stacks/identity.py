@@ -13,10 +13,10 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from tenancy_infra.stacks.cfn import cfn
-from tenancy_infra.stacks.concern import Concern
-from tenancy_infra.stacks.nag import acknowledge
-from tenancy_infra.topology import UserPoolSpec
+from ..topology import UserPoolSpec
+from .cfn import cfn
+from .concern import Concern
+from .nag import acknowledge
 
 PASSWORD_MIN_LENGTH = 12
 PASSWORD_HISTORY_SIZE = 5

@@ -55,7 +55,7 @@ def flatten_cfn_reference(node: Any) -> str:
     if isinstance(node, dict):
         if "Fn::Join" in node:
             delimiter, items = node["Fn::Join"]
-            return delimiter.join(flatten_cfn_reference(item) for item in items)
+            return str(delimiter).join(flatten_cfn_reference(item) for item in items)
         if "Fn::Sub" in node:
             return flatten_cfn_reference(node["Fn::Sub"])
         if "Fn::GetAtt" in node:

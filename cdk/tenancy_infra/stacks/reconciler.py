@@ -12,10 +12,10 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from tenancy_infra.stacks.concern import Concern, camel
-from tenancy_infra.stacks.functions import dead_letter_queue
-from tenancy_infra.stacks.naming import Naming
-from tenancy_infra.topology import FUNCTIONS, FunctionSpec, ScheduleTrigger
+from ..topology import FUNCTIONS, FunctionSpec, ScheduleTrigger
+from .concern import Concern, camel
+from .functions import dead_letter_queue
+from .naming import Naming
 
 
 class ReconcilerSchedule(Concern):

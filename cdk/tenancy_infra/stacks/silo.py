@@ -20,10 +20,12 @@ from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 
 from tenancy.common.names import resource_name
-from tenancy_infra import paths
-from tenancy_infra.stacks.nag import acknowledge
-from tenancy_infra.stacks.tables import build_table
-from tenancy_infra.topology import APP_TABLE
+
+from .. import paths
+from ..topology import APP_TABLE
+from .nag import acknowledge
+from .naming import silo_stack_id
+from .tables import build_table
 
 # Stack names are `<app>-<stage>-tenant-<tenantId>`: CloudFormation allows letters, digits and hyphens.
 TENANT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$"
@@ -90,10 +92,6 @@ def _cfn(construct: Construct) -> cdk.CfnResource:
     child = construct.node.default_child
     assert isinstance(child, cdk.CfnResource)
     return child
-
-
-def silo_stack_id(app_name: str, stage: str) -> str:
-    return resource_name(app_name, stage, "tenant-silo-template")
 
 
 def build_silo_app(

@@ -9,10 +9,10 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3_assets as s3_assets
 from constructs import Construct
 
-from tenancy_infra.stacks.cfn import default_policy
-from tenancy_infra.stacks.concern import Concern
-from tenancy_infra.stacks.nag import acknowledge_wildcard
-from tenancy_infra.stacks.naming import Naming
+from .cfn import default_policy
+from .concern import Concern
+from .nag import acknowledge_wildcard
+from .naming import Naming
 
 
 class SiloProvisioning(Concern):

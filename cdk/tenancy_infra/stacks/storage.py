@@ -6,7 +6,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from tenancy_infra.stacks.concern import Concern
+from .concern import Concern
 
 
 class Storage(Concern):

@@ -7,9 +7,9 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from tenancy_infra.stacks.concern import Concern
-from tenancy_infra.stacks.naming import Naming
-from tenancy_infra.topology import APP_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, TableSpec
+from ..topology import APP_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, TableSpec
+from .concern import Concern
+from .naming import Naming
 
 # Item-level read/write without Scan: every access path is a key lookup or a Query on the table or a
 # GSI (TransactWriteItems is authorized through PutItem/UpdateItem/DeleteItem/ConditionCheckItem).

@@ -15,7 +15,7 @@ One construct per concern, composed here:
 - `ControlApi` (control_api.py) and `AppApi` (app_api.py, with its REQUEST authorizer and WAF)
 - `ReconcilerSchedule` (reconciler.py): the reconciler's schedule
 
-and grants.py, which gives each function's role what it needs.
+and grants.py, which grants each function's role the access its FunctionSpec declares.
 """
 
 from __future__ import annotations
@@ -29,23 +29,20 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from tenancy_infra.stacks.app_api import APP_API, AppApi
-from tenancy_infra.stacks.concern import camel
-from tenancy_infra.stacks.control_api import CONTROL_API, ControlApi
-from tenancy_infra.stacks.event_bus import EventBusAndRules
-from tenancy_infra.stacks.functions import Functions
-from tenancy_infra.stacks.grants import Targets, grant_functions
-from tenancy_infra.stacks.identity import Identity
-from tenancy_infra.stacks.naming import Naming
-from tenancy_infra.stacks.reconciler import ReconcilerSchedule
-from tenancy_infra.stacks.silo_provisioning import SiloProvisioning
-from tenancy_infra.stacks.storage import Storage
-from tenancy_infra.stacks.tables import Tables
-from tenancy_infra.stacks.tenant_access import TenantAccess
-from tenancy_infra.topology import FUNCTIONS, USER_POOL, ApiTrigger, AuthorizerTrigger
-
-# The functions whose execution role may assume the tenant-access role: those that read its ARN.
-TENANT_ACCESS_ENV = "TENANT_ACCESS_ROLE_ARN"
+from ..topology import APP_API, CONTROL_API, FUNCTIONS, USER_POOL, ApiTrigger, AuthorizerTrigger
+from .app_api import AppApi
+from .concern import camel
+from .control_api import ControlApi
+from .event_bus import EventBusAndRules
+from .functions import Functions
+from .grants import TENANT_ACCESS_ENV, Targets, grant_functions, tenant_access_trusted
+from .identity import Identity
+from .naming import Naming
+from .reconciler import ReconcilerSchedule
+from .silo_provisioning import SiloProvisioning
+from .storage import Storage
+from .tables import Tables
+from .tenant_access import TenantAccess
 
 
 class TenancyStack(cdk.Stack):
@@ -78,16 +75,14 @@ class TenancyStack(cdk.Stack):
         identity = Identity(self, "Identity", spec=USER_POOL, pool_name=naming.resource(USER_POOL.suffix))
 
         # --- functions ------------------------------------------------------------------------
-        # Roles first: the tenant-access role trusts the execution roles of the functions that read
-        # its ARN, and those functions get the ARN in their environment.
+        # Roles first: the tenant-access role trusts the execution roles of the functions declaring
+        # Access.TENANT_DATA_AS_TENANT, and those functions get its ARN in their environment.
         functions = Functions(self, "Functions", naming=naming)
         tenant_access = TenantAccess(
             self,
             "TenantAccess",
             naming=naming,
-            trusted=[
-                functions.roles[spec.name] for spec in FUNCTIONS if TENANT_ACCESS_ENV in spec.environment
-            ],
+            trusted=tenant_access_trusted(functions.roles),
             app_table=tables.app_table,
             tenant_bucket=storage.tenant_bucket,
         )

@@ -22,16 +22,19 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from tenancy_infra.stacks.cfn import default_policy
-from tenancy_infra.stacks.concern import Concern
-from tenancy_infra.stacks.nag import acknowledge_wildcard
-from tenancy_infra.stacks.naming import Naming
-from tenancy_infra.stacks.tables import ITEM_ACTIONS
+from tenancy.common.keys import TENANT_ENTITY
+from tenancy.common.names import TENANT_ACCESS_ROLE_SUFFIX, pool_prefix
+
+from .cfn import default_policy
+from .concern import Concern
+from .nag import acknowledge_wildcard
+from .naming import Naming
+from .tables import ITEM_ACTIONS
 
 TENANT_TAG = "TenantId"
 PRINCIPAL_TENANT_ID = "${aws:PrincipalTag/" + TENANT_TAG + "}"
-TENANT_PARTITION_KEY = "TENANT#" + PRINCIPAL_TENANT_ID  # tenancy.common.keys: PK=TENANT#<tenantId>
-TENANT_OBJECT_PREFIX = f"tenants/{PRINCIPAL_TENANT_ID}/*"  # tenancy.names.pool_prefix()
+TENANT_PARTITION_KEY = f"{TENANT_ENTITY}#{PRINCIPAL_TENANT_ID}"  # tenancy.common.keys.tenant_pk
+TENANT_OBJECT_PREFIX = pool_prefix(PRINCIPAL_TENANT_ID) + "*"  # tenants/<tenantId>/*
 MAX_SESSION_DURATION = Duration.hours(1)
 
 # Item access of one tenant's partition: key lookups, Query, writes and transactions (authorized
@@ -69,7 +72,7 @@ class TenantAccess(Concern):
         self.role = build_tenant_access_role(
             self.stack,
             "TenantAccessRole",
-            role_name=naming.resource("tenant-access"),
+            role_name=naming.resource(TENANT_ACCESS_ROLE_SUFFIX),
             trusted=trusted,
             table_arns=[app_table.table_arn, silo_tables],
             object_arns=[tenant_bucket.arn_for_objects(TENANT_OBJECT_PREFIX), silo_objects],

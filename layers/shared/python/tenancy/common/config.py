@@ -8,10 +8,16 @@ from functools import lru_cache
 from pydantic import BaseModel, ConfigDict, Field
 
 from tenancy.common.names import (
+    APP_NAME_PATTERN,
+    APP_TABLE_SUFFIX,
     APPLICATION_PLANE,
     CONTROL_PLANE,
+    CONTROL_TABLE_SUFFIX,
     DEFAULT_APP_NAME,
     DEFAULT_STAGE,
+    EVENT_BUS_SUFFIX,
+    IDEMPOTENCY_TABLE_SUFFIX,
+    STAGE_PATTERN,
     event_source,
     resource_name,
 )
@@ -23,8 +29,8 @@ class Settings(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    app_name: str = Field(DEFAULT_APP_NAME, pattern=r"^[a-z][a-z0-9-]{1,20}$")
-    stage: str = Field(DEFAULT_STAGE, pattern=r"^[a-z][a-z0-9-]{0,15}$")
+    app_name: str = Field(DEFAULT_APP_NAME, pattern=APP_NAME_PATTERN)
+    stage: str = Field(DEFAULT_STAGE, pattern=STAGE_PATTERN)
     control_table_name: str = ""
     app_table_name: str = ""
     idempotency_table_name: str = ""
@@ -53,10 +59,10 @@ class Settings(BaseModel):
 
     def model_post_init(self, _context: object) -> None:
         defaults = {
-            "control_table_name": "control",
-            "app_table_name": "app",
-            "idempotency_table_name": "idempotency",
-            "event_bus_name": "bus",
+            "control_table_name": CONTROL_TABLE_SUFFIX,
+            "app_table_name": APP_TABLE_SUFFIX,
+            "idempotency_table_name": IDEMPOTENCY_TABLE_SUFFIX,
+            "event_bus_name": EVENT_BUS_SUFFIX,
         }
         for attribute, suffix in defaults.items():
             if not getattr(self, attribute):

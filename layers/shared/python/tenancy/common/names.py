@@ -4,6 +4,20 @@ from __future__ import annotations
 
 DEFAULT_APP_NAME = "tenancy"
 DEFAULT_STAGE = "dev"
+# What an app name and a stage may be: both end up in resource names and ARNs (checked by
+# tenancy.common.config.Settings and by the CDK app).
+APP_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,20}$"
+STAGE_PATTERN = r"^[a-z][a-z0-9-]{0,15}$"
+
+# The CloudWatch metrics namespace every function publishes to.
+METRICS_NAMESPACE = "Tenancy"
+
+# `<app>-<stage>-<suffix>` resource names (resource_name below).
+CONTROL_TABLE_SUFFIX = "control"
+APP_TABLE_SUFFIX = "app"
+IDEMPOTENCY_TABLE_SUFFIX = "idempotency"
+EVENT_BUS_SUFFIX = "bus"
+TENANT_ACCESS_ROLE_SUFFIX = "tenant-access"
 
 CONTROL_PLANE = "control-plane"
 APPLICATION_PLANE = "application-plane"

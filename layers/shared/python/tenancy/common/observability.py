@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-METRICS_NAMESPACE = "Tenancy"
+from tenancy.common.names import METRICS_NAMESPACE
+
 Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 
