@@ -98,10 +98,11 @@ test-integration: $(STAMP) build bench-env
 test-infra: install build bench-env
 	$(BIN)/pytest tests/infrastructure -q
 
-lint: $(STAMP) ## ruff lint + format check, mypy
+lint: $(STAMP) ## ruff lint + format check, mypy, import contracts (docs/architecture.md)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/shared/python/tenancy functions
+	$(BIN)/mypy layers/shared/python/tenancy functions cdk localcloud bench
+	PYTHONPATH=layers/shared/python:cdk:. $(BIN)/lint-imports --no-cache --no-logo
 
 format: $(STAMP)
 	$(BIN)/ruff format .

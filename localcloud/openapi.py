@@ -11,8 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from localcloud.runtime import FunctionRuntime
+from tenancy.application.views import VIEWS as APPLICATION_VIEWS
 from tenancy.common.openapi import document
+from tenancy.control.models import VIEWS as CONTROL_VIEWS
 from tenancy_infra.topology import FUNCTIONS, ApiTrigger
+
+# Every view either API answers with; each document keeps only those its operations refer to.
+VIEWS = {**CONTROL_VIEWS, **APPLICATION_VIEWS}
 
 
 def documents(runtime: FunctionRuntime | None = None) -> dict[str, dict[str, Any]]:
@@ -20,7 +25,10 @@ def documents(runtime: FunctionRuntime | None = None) -> dict[str, dict[str, Any
     runtime = runtime or FunctionRuntime()
     return {
         spec.name: document(
-            runtime.module(spec.name).app, title=spec.name, authorization=spec.trigger.authorization
+            runtime.module(spec.name).app,
+            title=spec.name,
+            authorization=spec.trigger.authorization,
+            views=VIEWS,
         )
         for spec in FUNCTIONS
         if isinstance(spec.trigger, ApiTrigger)

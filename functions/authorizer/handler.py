@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tenancy.common.coldstart import collector_resumes_after_first_event
+from tenancy.common.coldstart import collector_resumes_after_first_event  # noqa: F401 (first: pauses the GC)
 
 from functools import lru_cache
 from typing import Any
@@ -10,13 +10,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tenancy.application.access.authorizer import Members, authorize
-from tenancy.application.access.credentials import TenantCredentials
-from tenancy.application.access.routing import Router, RouteStore
+from tenancy.application.access.tenant_data import TenantData
 from tenancy.application.access.tokens import JwksCache, TokenVerifier, fetch_jwks, issuer_for
-from tenancy.common.clients import client, client_with_credentials, region
+from tenancy.common.clients import client, region
 from tenancy.common.config import get_settings
+from tenancy.common.entry import lambda_entry
 from tenancy.common.errors import Unauthenticated
-from tenancy.common.observability import logger, metrics, tracer
+from tenancy.common.observability import logger
+from tenancy.control.standing import ControlPlaneStandings
 from tenancy.control.store import ControlStore
 
 
@@ -31,24 +32,16 @@ def verifier() -> TokenVerifier:
 @lru_cache(maxsize=1)
 def members() -> Members:
     """Routes and tenant credentials are cached (as in app_api); the user item itself never is."""
-    settings = get_settings()
-    router = Router(
-        RouteStore(client("ssm"), settings.app_name, settings.stage), settings.route_cache_seconds
-    )
-    credentials = TenantCredentials(client("sts"), settings.tenant_access_role_arn, client_with_credentials)
-    return Members(router, credentials)
+    return Members(TenantData.from_settings(get_settings()))
 
 
-@collector_resumes_after_first_event
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@lambda_entry()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         return authorize(
             event,
             verifier(),
-            ControlStore(client("dynamodb"), get_settings().control_table_name),
+            ControlPlaneStandings(ControlStore(client("dynamodb"), get_settings().control_table_name)),
             members(),
         )
     except Unauthenticated as refused:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tenancy.common.coldstart import collector_resumes_after_first_event
+from tenancy.common.coldstart import collector_resumes_after_first_event  # noqa: F401 (first: pauses the GC)
 
 from typing import Any
 
@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tenancy.common.clients import client
 from tenancy.common.config import get_settings
-from tenancy.common.observability import logger, metrics, tracer
+from tenancy.common.entry import lambda_entry
 from tenancy.contracts.publisher import EventPublisher
 from tenancy.control.lifecycle import handle_change
 from tenancy.control.store import ControlStore
@@ -32,10 +32,7 @@ def record_handler(record: DynamoDBRecord) -> None:
     )
 
 
-@collector_resumes_after_first_event
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@lambda_entry()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tenancy.common.coldstart import collector_resumes_after_first_event
+from tenancy.common.coldstart import collector_resumes_after_first_event  # noqa: F401 (first: pauses the GC)
 
 from typing import Any
 
@@ -10,17 +10,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tenancy.common.clients import client
 from tenancy.common.config import get_settings
+from tenancy.common.entry import lambda_entry
 from tenancy.common.names import PROVISIONED
-from tenancy.common.observability import bind_tenant, logger, metrics, tracer
+from tenancy.common.observability import bind_tenant
 from tenancy.contracts.envelopes import TenantDeprovisionedEvent, TenantProvisionedEvent
 from tenancy.control.completion import apply_deprovisioned, apply_provisioned
 from tenancy.control.store import ControlStore
 
 
-@collector_resumes_after_first_event
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@lambda_entry()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     store = ControlStore(client("dynamodb"), get_settings().control_table_name)
     if event.get("detail-type") == PROVISIONED:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tenancy.common.coldstart import collector_resumes_after_first_event
+from tenancy.common.coldstart import collector_resumes_after_first_event  # noqa: F401 (first: pauses the GC)
 
 from functools import lru_cache
 from typing import Any
@@ -15,7 +15,8 @@ from tenancy.application.provisioning.silo import SiloStacks
 from tenancy.application.users.directory import UserDirectory
 from tenancy.common.clients import LazyClient
 from tenancy.common.config import get_settings
-from tenancy.common.observability import bind_tenant, logger, metrics, tracer
+from tenancy.common.entry import lambda_entry
+from tenancy.common.observability import bind_tenant
 from tenancy.contracts.envelopes import TenantLifecycleEvent
 from tenancy.contracts.publisher import EventPublisher
 
@@ -39,10 +40,7 @@ def provisioner() -> Provisioner:
     )
 
 
-@collector_resumes_after_first_event
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler(capture_response=False)
+@lambda_entry()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     request = TenantLifecycleEvent.model_validate(event)
     bind_tenant(request.detail.tenant_id)

@@ -14,6 +14,7 @@ from localcloud.pumps import EventPump, StreamPump, as_delivered
 from localcloud.resources import LocalResources, create_resources, local_settings, settings_environ
 from localcloud.runtime import FunctionRuntime
 from localcloud.streams import StreamReader
+from tenancy.application.access.dependencies import tenant_data
 from tenancy.common.clients import reset as reset_clients
 from tenancy.common.config import Settings, get_settings
 from tenancy_infra.topology import function
@@ -26,6 +27,7 @@ def reset_process_caches() -> None:
     """Forget cached settings and clients, as a new Lambda execution environment would."""
     get_settings.cache_clear()
     reset_clients()
+    tenant_data.cache_clear()
 
 
 @dataclass

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 from moto import mock_aws
 
-from tenancy.application.store import keys
+from tenancy.application.store import kinds
 from tenancy.application.store.engine import Actor, Change, TenantStore
 from tenancy.common.errors import NotFoundError, StaleVersionError
 from tenancy_infra.topology import APP_TABLE, create_table_request
@@ -47,7 +47,7 @@ class TenantIsolation(RuleBasedStateMachine):
         self.counter += 1
         agent_id = f"agent-{self.counter}"
         self.stores[tenant].create(
-            keys.AGENT, agent_id, {"agentId": agent_id, "name": name}, Change("agent.create", agent_id)
+            kinds.AGENT, agent_id, {"agentId": agent_id, "name": name}, Change("agent.create", agent_id)
         )
         self.model[tenant][agent_id] = (name, 1)
         return tenant, agent_id
@@ -56,11 +56,11 @@ class TenantIsolation(RuleBasedStateMachine):
     def read(self, agent: tuple[str, str], reader: str) -> None:
         _owner, agent_id = agent
         if agent_id in self.model[reader]:
-            item = self.stores[reader].get(keys.AGENT, agent_id)
+            item = self.stores[reader].get(kinds.AGENT, agent_id)
             assert (item["name"], item["version"]) == self.model[reader][agent_id]
         else:
             with pytest.raises(NotFoundError):
-                self.stores[reader].get(keys.AGENT, agent_id)
+                self.stores[reader].get(kinds.AGENT, agent_id)
 
     @rule(agent=agents, writer=st.sampled_from(TENANTS), name=st.text(min_size=1, max_size=8))
     def update(self, agent: tuple[str, str], writer: str, name: str) -> None:
@@ -68,28 +68,28 @@ class TenantIsolation(RuleBasedStateMachine):
         if agent_id in self.model[writer]:
             version = self.model[writer][agent_id][1]
             self.stores[writer].update(
-                keys.AGENT, agent_id, {"name": name}, version, Change("agent.update", agent_id)
+                kinds.AGENT, agent_id, {"name": name}, version, Change("agent.update", agent_id)
             )
             self.model[writer][agent_id] = (name, version + 1)
             with pytest.raises(StaleVersionError):  # the same version again loses
                 self.stores[writer].update(
-                    keys.AGENT, agent_id, {"name": "x"}, version, Change("agent.update", agent_id)
+                    kinds.AGENT, agent_id, {"name": "x"}, version, Change("agent.update", agent_id)
                 )
         else:
             with pytest.raises(NotFoundError):
                 self.stores[writer].update(
-                    keys.AGENT, agent_id, {"name": name}, 1, Change("agent.update", agent_id)
+                    kinds.AGENT, agent_id, {"name": name}, 1, Change("agent.update", agent_id)
                 )
 
     @rule(agent=consumes(agents), deleter=st.sampled_from(TENANTS))
     def delete(self, agent: tuple[str, str], deleter: str) -> None:
         _owner, agent_id = agent
         if agent_id in self.model[deleter]:
-            self.stores[deleter].delete(keys.AGENT, agent_id, Change("agent.delete", agent_id))
+            self.stores[deleter].delete(kinds.AGENT, agent_id, Change("agent.delete", agent_id))
             del self.model[deleter][agent_id]
         else:
             with pytest.raises(NotFoundError):
-                self.stores[deleter].delete(keys.AGENT, agent_id, Change("agent.delete", agent_id))
+                self.stores[deleter].delete(kinds.AGENT, agent_id, Change("agent.delete", agent_id))
 
     @invariant()
     def each_tenant_sees_exactly_its_own_items(self) -> None:
@@ -97,8 +97,9 @@ class TenantIsolation(RuleBasedStateMachine):
             seen: dict[str, tuple[str, int]] = {}
             cursor = None
             while True:
-                items, cursor = store.list_items(keys.AGENT, limit=2, cursor=cursor)
-                seen.update({i["agentId"]: (i["name"], i["version"]) for i in items})
+                page = store.list_items(kinds.AGENT, limit=2, cursor=cursor)
+                cursor = page.next_cursor
+                seen.update({i["agentId"]: (i["name"], i["version"]) for i in page.items})
                 if cursor is None:
                     break
             assert seen == self.model[tenant]

@@ -54,17 +54,17 @@ def test_a_cached_authorization_cannot_write_after_offboarding(
 
 
 def test_a_partition_that_was_never_opened_takes_no_write(cloud: Cloud) -> None:
-    from tenancy.application.store import keys
+    from tenancy.application.store import kinds
     from tenancy.application.store.engine import Actor, Change, TenantStore
     from tenancy.common.errors import TenantInactiveError
 
     store = TenantStore(boto3.client("dynamodb"), cloud.settings.app_table_name, "t-1", Actor("u", "t"))
     with pytest.raises(TenantInactiveError):
-        store.create(keys.AGENT, "a-1", {"agentId": "a-1"}, Change("agent.create", "AGENT#a-1"))
+        store.create(kinds.AGENT, "a-1", {"agentId": "a-1"}, Change("agent.create", "AGENT#a-1"))
     assert partition(cloud, cloud.settings.app_table_name, "t-1") == []
     store.open_partition()
     store.open_partition()  # idempotent
     assert (
-        store.create(keys.AGENT, "a-1", {"agentId": "a-1"}, Change("agent.create", "AGENT#a-1"))["agentId"]
+        store.create(kinds.AGENT, "a-1", {"agentId": "a-1"}, Change("agent.create", "AGENT#a-1"))["agentId"]
         == "a-1"
     )

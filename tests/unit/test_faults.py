@@ -242,7 +242,11 @@ def test_the_event_pump_delivers_a_duplicate_later_and_a_held_back_event_after_t
     pump = EventPump(sqs, queue, "dlq", runtime, RULE_SPEC, plan=plan)  # type: ignore[arg-type]
     while pump.pump():
         pass
-    assert runtime.delivered == ["t-dup", "t-next", "t-dup", "t-held"]
+    # The first poll's events run concurrently and SQS does not promise their order, so what is
+    # asserted is what the plan promises: the copy and the held-back event come after that poll.
+    first, later = runtime.delivered[:2], runtime.delivered[2:]
+    assert sorted(first) == ["t-dup", "t-next"]
+    assert sorted(later) == ["t-dup", "t-held"]
     pending = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])
     assert pending["Attributes"]["ApproximateNumberOfMessages"] == "0"  # copies are never copied again
 

@@ -10,14 +10,12 @@ milliseconds of cold start. Where it differs, it is stricter about what DynamoDB
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from tenancy.common.cursors import decode_cursor, encode_cursor
-
-# One page of a listing: its items and the cursor of the next page (None on the last).
-Page = tuple[list[dict[str, Any]], str | None]
 
 # DynamoDB numbers: 38 digits of precision, exponent -130..125; anything lossy is an error.
 NUMBER_CONTEXT = Context(Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow])
@@ -108,23 +106,24 @@ def transact_write(client: Any, items: list[dict[str, Any]]) -> None:
     client.transact_write_items(TransactItems=items, ClientRequestToken=str(uuid.uuid4()))
 
 
-def cancellation_reasons(error: Exception) -> list[str | None]:
-    """The per-item reasons of a cancelled transaction (`None` for an item that was fine); [] for
-    any other error."""
+def _cancellations(error: Exception) -> list[dict[str, Any]]:
+    """The per-item entries of a cancelled transaction ({Code, Message?, Item?}); [] for any other error."""
     response = getattr(error, "response", None) or {}
     if response.get("Error", {}).get("Code") != "TransactionCanceledException":
         return []
-    return [
-        None if r.get("Code") in (None, "None") else r["Code"]
-        for r in response.get("CancellationReasons", [])
-    ]
+    return list(response.get("CancellationReasons") or [])
+
+
+def cancellation_reasons(error: Exception) -> list[str | None]:
+    """The per-item reasons of a cancelled transaction (`None` for an item that was fine); [] for
+    any other error."""
+    return [None if r.get("Code") in (None, "None") else r["Code"] for r in _cancellations(error)]
 
 
 def cancelled_attribute(error: Exception, index: int, name: str) -> str | None:
     """A string attribute of the item that failed the condition of write `index` in a cancelled
     transaction (asked for with ReturnValuesOnConditionCheckFailure=ALL_OLD); None if absent."""
-    response = getattr(error, "response", None) or {}
-    reasons = response.get("CancellationReasons") or []
+    reasons = _cancellations(error)
     item = reasons[index].get("Item", {}) if index < len(reasons) else {}
     value = item.get(name, {}).get("S")
     return str(value) if value is not None else None
@@ -133,6 +132,56 @@ def cancelled_attribute(error: Exception, index: int, name: str) -> str | None:
 def is_condition_failure(error: Exception) -> bool:
     response = getattr(error, "response", None) or {}
     return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a listing and the cursor of the next (None on the last)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
+
+
+@dataclass(frozen=True)
+class UpdateExpression:
+    """`SET`/`REMOVE` of named attributes as one UpdateExpression, with placeholder names and values
+    that cannot collide with a condition's (`#u<i>`/`:u<i>`, `#r<i>`)."""
+
+    expression: str
+    names: dict[str, str]
+    values: dict[str, Any]
+
+
+def update_expression(
+    set_fields: Mapping[str, Any], *, raw: Iterable[str] = (), remove_fields: Iterable[str] = ()
+) -> UpdateExpression:
+    """`raw` are assignments written out by the caller (`version = version + :one`), kept in order
+    after the named ones; their placeholders are the caller's."""
+    names = {f"#u{i}": name for i, name in enumerate(set_fields)}
+    values = {f":u{i}": value for i, value in enumerate(set_fields.values())}
+    expression = "SET " + ", ".join([f"#u{i} = :u{i}" for i in range(len(names))] + list(raw))
+    removals = {f"#r{i}": name for i, name in enumerate(remove_fields)}
+    if removals:
+        expression += " REMOVE " + ", ".join(removals)
+    return UpdateExpression(expression, {**names, **removals}, values)
+
+
+def all_items(client: Any, query: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every item a query matches, page after page (for sweeps, never for an API's listing)."""
+    query = dict(query)
+    while True:
+        response = client.query(**query)
+        yield from response.get("Items", [])
+        if "LastEvaluatedKey" not in response:
+            return
+        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def query_page(

@@ -14,12 +14,16 @@ import binascii
 import json
 from collections.abc import Iterable, Mapping
 from re import Match
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel
 
+from tenancy.common.dynamo import Page
 from tenancy.common.errors import (
     PayloadTooLargeError,
     TenancyError,
@@ -27,6 +31,7 @@ from tenancy.common.errors import (
     ValidationFailedError,
 )
 from tenancy.common.fields import EMAIL_PATTERN, NAME_PATTERN, TEXT_PATTERN
+from tenancy.common.keys import ID_MAX_LENGTH, ID_PATTERN
 from tenancy.common.observability import logger
 
 if TYPE_CHECKING:
@@ -62,20 +67,38 @@ def _json(status: int, payload: dict[str, Any]) -> Response[str]:
     return Response(status_code=status, content_type=JSON, body=json.dumps(payload, separators=(",", ":")))
 
 
+def router() -> Router:
+    """One domain's routes, included by its API's resolver (`include_router`)."""
+    return Router()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ unannotated
+
+
+# Parameters every API declares the same way: an id in a path, and a page's size and cursor.
+PathId = Annotated[str, Path(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+Cursor = Annotated[str | None, Query(max_length=2048)]
+
+
+def _plain(data: Any) -> Any:
+    """A model as the API shows it: the attributes it holds (stored ones included), JSON-typed."""
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json", by_alias=True, exclude_unset=True, warnings=False)
+    return data
+
+
 def ok(data: Any, status: int = 200) -> Response[str]:
-    return _json(status, {"data": data})
+    return _json(status, {"data": _plain(data)})
 
 
 def no_content() -> Response[str]:
     return Response(status_code=204, body="")
 
 
-def page(items: list[Any], *, limit: int, next_cursor: str | None) -> Response[str]:
+def page(found: Page[Any], *, limit: int) -> Response[str]:
     return _json(
         200,
         {
-            "data": items,
-            "pagination": {"limit": limit, "next_cursor": next_cursor, "has_next": next_cursor is not None},
+            "data": [_plain(item) for item in found.items],
+            "pagination": {"limit": limit, "next_cursor": found.next_cursor, "has_next": found.has_next},
         },
     )
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 
 TENANT_ENTITY = "TENANT"
-ID_PATTERN = r"^[A-Za-z0-9_.:@+-]{1,128}$"
+# An id: what a key may hold between its `#` separators (and what every API's path declares).
+ID_PATTERN = r"^[A-Za-z0-9_.:@+-]+$"
+ID_MAX_LENGTH = 128
 _ID = re.compile(ID_PATTERN)
 
 
@@ -15,7 +17,7 @@ def checked_id(value: str, field: str = "id") -> str:
         raise ValueError(f"{field} must be a non-empty string")
     if "#" in value:
         raise ValueError(f"{field} must not contain '#'")
-    if not _ID.match(value):
+    if not _ID.fullmatch(value) or len(value) > ID_MAX_LENGTH:
         raise ValueError(f"{field} holds characters outside [A-Za-z0-9_.:@+-] or is longer than 128")
     return value
 

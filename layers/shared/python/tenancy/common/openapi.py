@@ -11,18 +11,14 @@ Never imported by a handler (no cold-start cost).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from tenancy.application.agents.models import Agent
-from tenancy.application.audit.models import AuditEntry
-from tenancy.application.executions.models import Execution
-from tenancy.application.users.models import Me, User
 from tenancy.common.http import COMPONENTS, JSON
-from tenancy.control.models import Tenant
 
 ENVELOPES: dict[str, dict[str, Any]] = {
     "Error": {
@@ -60,14 +56,6 @@ ENVELOPES: dict[str, dict[str, Any]] = {
         "description": "API Gateway's own answer, before any handler runs",
     },
 }
-VIEWS: dict[str, type[BaseModel]] = {
-    "Tenant": Tenant,
-    "User": User,
-    "Me": Me,
-    "Agent": Agent,
-    "Execution": Execution,
-    "AuditEntry": AuditEntry,
-}
 # API Gateway's answers on every route, by authorization type.
 GATEWAY_STATUSES = {
     "IAM": {403: "Missing, invalid or expired SigV4 signature"},
@@ -104,9 +92,9 @@ NOTES = (
 )
 
 
-def _view_schemas() -> dict[str, Any]:
+def _view_schemas(views: Mapping[str, type[BaseModel]]) -> dict[str, Any]:
     _, top = models_json_schema(
-        [(model, "serialization") for model in VIEWS.values()], ref_template=COMPONENTS + "{model}"
+        [(model, "serialization") for model in views.values()], ref_template=COMPONENTS + "{model}"
     )
     schemas: dict[str, Any] = top["$defs"]
     return schemas
@@ -131,12 +119,19 @@ def _referenced(root: Any, schemas: dict[str, Any]) -> set[str]:
     return found
 
 
-def document(app: APIGatewayRestResolver, *, title: str, authorization: str) -> dict[str, Any]:
+def document(
+    app: APIGatewayRestResolver,
+    *,
+    title: str,
+    authorization: str,
+    views: Mapping[str, type[BaseModel]],
+) -> dict[str, Any]:
     """The OpenAPI document of an API function's resolver; `authorization` is its trigger's (IAM or
-    CUSTOM), which decides the security scheme and API Gateway's own answers."""
+    CUSTOM), which decides the security scheme and API Gateway's own answers. `views` are the
+    models its answers are documented with, by the name `http.responses` gives them."""
     doc: dict[str, Any] = json.loads(app.get_openapi_json_schema(title=title, description=NOTES))
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-    for name, schema in {**ENVELOPES, **_view_schemas()}.items():
+    for name, schema in {**ENVELOPES, **_view_schemas(views)}.items():
         if name in schemas and schemas[name] != schema:
             raise ValueError(f"two different schemas are named {name}")
         schemas[name] = schema

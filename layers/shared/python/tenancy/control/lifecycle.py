@@ -12,14 +12,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tenancy.common import keys as common_keys
 from tenancy.common.errors import IllegalTransitionError, NotFoundError
+from tenancy.common.keys import TENANT_ENTITY
 from tenancy.common.names import OFFBOARDING, ONBOARDING
 from tenancy.common.observability import count, logger
 from tenancy.common.timestamps import now_iso
 from tenancy.contracts.events import TenantLifecycleDetail
 from tenancy.contracts.publisher import Event, EventPublisher
-from tenancy.control import keys as control_keys
+from tenancy.control import keys
 from tenancy.control.models import Status, Tenant
 from tenancy.control.store import ControlStore
 
@@ -36,7 +36,7 @@ def entered_status(
     """The status a tenant item entered with this change, or None (not a tenant, or no change)."""
     if event_name not in ("INSERT", "MODIFY") or not new_image:
         return None
-    if new_image.get("SK") != control_keys.METADATA or new_image.get("entity") != common_keys.TENANT_ENTITY:
+    if new_image.get("SK") != keys.METADATA or new_image.get("entity") != TENANT_ENTITY:
         return None
     new_status = new_image.get("provisioningStatus")
     if new_status == (old_image or {}).get("provisioningStatus"):

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tenancy.common.fields import NAME_PATTERN, Email, Request, Version
+from tenancy.contracts.events import ProvisionedResources
 from tenancy.contracts.tiers import Isolation, Tier
 
 
@@ -43,16 +44,6 @@ def can_transition(current: Status, target: Status) -> bool:
     return target in TRANSITIONS[current]
 
 
-class TenantResources(BaseModel):
-    """Where a provisioned tenant's data lives."""
-
-    model_config = ConfigDict(populate_by_name=True, extra="ignore")
-
-    s3_prefix: str | None = Field(None, alias="s3Prefix")
-    dedicated_bucket: str | None = Field(None, alias="dedicatedBucket")
-    dedicated_table: str | None = Field(None, alias="dedicatedTable")
-
-
 class Tenant(BaseModel):
     """A tenant as stored in the control table (camelCase attributes)."""
 
@@ -65,7 +56,7 @@ class Tenant(BaseModel):
     isolation: Isolation
     admin_email: str = Field(alias="adminEmail")
     status: Status = Field(alias="provisioningStatus")
-    resources: TenantResources | None = None
+    resources: ProvisionedResources | None = None  # as the provisioner reported them
     error: str | None = None
     # Set on entering PROVISIONING or DEPROVISIONING; the lifecycle events carry it and results
     # must echo it for the status to move.
@@ -90,3 +81,7 @@ class CreateTenantRequest(Request):
 class UpdateTenantRequest(Request):
     name: TenantName
     version: Version = Field(description="the version you read; a stale one is refused with 409")
+
+
+# The views the control API answers with, by the name its routes document them under.
+VIEWS: dict[str, type[BaseModel]] = {"Tenant": Tenant}

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tenancy.common import keys as common_keys
 from tenancy.common.dynamo import (
+    Page,
+    all_items,
     cancellation_reasons,
     cancelled_attribute,
     from_item,
@@ -28,6 +28,7 @@ from tenancy.common.dynamo import (
     to_item,
     to_value,
     transact_write,
+    update_expression,
 )
 from tenancy.common.errors import (
     IllegalTransitionError,
@@ -37,24 +38,15 @@ from tenancy.common.errors import (
     StaleVersionError,
     TenantOffboardedError,
 )
+from tenancy.common.keys import TENANT_ENTITY
 from tenancy.common.timestamps import now_iso
 from tenancy.contracts.tiers import Tier
-from tenancy.control import keys as control_keys
+from tenancy.control import keys
 from tenancy.control.models import Status, Tenant, sources_of
 
 _BY_CREATION = ("GSI1", "GSI1PK", "GSI1SK")
 LEAVING = frozenset({Status.OFFBOARDING, Status.DEPROVISIONING, Status.DEPROVISIONED})
 _BY_STATUS = ("GSI2", "GSI2PK", "GSI2SK")
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Tenant]
-    next_cursor: str | None
-
-    @property
-    def has_next(self) -> bool:
-        return self.next_cursor is not None
 
 
 class ControlStore:
@@ -66,7 +58,7 @@ class ControlStore:
 
     def get(self, tenant_id: str) -> Tenant:
         response = self._client.get_item(
-            TableName=self._table, Key=to_item(control_keys.tenant_key(tenant_id)), ConsistentRead=True
+            TableName=self._table, Key=to_item(keys.tenant_key(tenant_id)), ConsistentRead=True
         )
         if "Item" not in response:
             raise NotFoundError(f"tenant {tenant_id} not found", {"tenantId": tenant_id})
@@ -79,11 +71,11 @@ class ControlStore:
         tier: Tier | None = None,
         limit: int = 20,
         cursor: str | None = None,
-    ) -> Page:
+    ) -> Page[Tenant]:
         """Tenants oldest first, by status when given; `tier` filters. Pages hold exactly `limit`
         items while more exist; the cursor is bound to this status/tier query."""
         index, pk_name, sk_name = _BY_STATUS if status else _BY_CREATION
-        pk_value = control_keys.status_index_pk(status) if status else common_keys.TENANT_ENTITY
+        pk_value = keys.status_index_pk(status) if status else TENANT_ENTITY
         scope = f"tenants?status={status or ''}&tier={tier or ''}"
         key_names = frozenset({"PK", "SK", pk_name, sk_name})
         query: dict[str, Any] = {
@@ -112,24 +104,18 @@ class ControlStore:
             "FilterExpression": "updatedAt < :cutoff",
             "ExpressionAttributeNames": {"#pk": pk_name},
             "ExpressionAttributeValues": {
-                ":pk": to_value(control_keys.status_index_pk(status)),
+                ":pk": to_value(keys.status_index_pk(status)),
                 ":cutoff": to_value(updated_before),
             },
         }
-        tenants: list[Tenant] = []
-        while True:
-            response = self._client.query(**query)
-            tenants += [_tenant(item) for item in response.get("Items", [])]
-            if "LastEvaluatedKey" not in response:
-                return tenants
-            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [_tenant(item) for item in all_items(self._client, query)]
 
     # --- writes ----------------------------------------------------------------------------
 
     def create(self, tenant: Tenant) -> Tenant:
         """Write the tenant and its slug marker in one transaction; a taken slug is a conflict."""
         marker = {
-            **control_keys.slug_key(tenant.slug),
+            **keys.slug_key(tenant.slug),
             "tenantId": tenant.tenant_id,
             "createdAt": tenant.created_at,
         }
@@ -231,7 +217,7 @@ class ControlStore:
             set_fields={
                 **(set_fields or {}),
                 "provisioningStatus": str(target),
-                "GSI2PK": control_keys.status_index_pk(str(target)),
+                "GSI2PK": keys.status_index_pk(str(target)),
             },
             remove_fields=remove_fields,
             on_refused=refused,
@@ -242,7 +228,7 @@ class ControlStore:
         try:
             self._client.delete_item(
                 TableName=self._table,
-                Key=to_item(control_keys.slug_key(slug)),
+                Key=to_item(keys.slug_key(slug)),
                 ConditionExpression="attribute_not_exists(PK) OR tenantId = :tenant",
                 ExpressionAttributeValues={":tenant": to_value(tenant_id)},
             )
@@ -266,27 +252,20 @@ class ControlStore:
         earlier attempt of this very call committed (a retry after a lost response), the item
         carries our id and the write has succeeded."""
         write_id = str(uuid.uuid4())
-        names = {"#version": "version", "#status": "provisioningStatus", "#writeId": "writeId"}
-        assignments = ["#version = #version + :one", "#updatedAt = :now", "#writeId = :write"]
-        names["#updatedAt"] = "updatedAt"
-        expression_values = {":one": 1, ":now": now_iso(), ":write": write_id, **values}
-        for i, (name, value) in enumerate(set_fields.items()):
-            names[f"#s{i}"] = name
-            expression_values[f":s{i}"] = value
-            assignments.append(f"#s{i} = :s{i}")
-        expression = "SET " + ", ".join(assignments)
-        removals = []
-        for i, name in enumerate(remove_fields):
-            names[f"#r{i}"] = name
-            removals.append(f"#r{i}")
-        if removals:
-            expression += " REMOVE " + ", ".join(removals)
-        if "#status" not in condition:
-            names.pop("#status")
+        update = update_expression(
+            set_fields,
+            raw=["#version = #version + :one", "#updatedAt = :now", "#writeId = :write"],
+            remove_fields=remove_fields,
+        )
+        names = {"#version": "version", "#updatedAt": "updatedAt", "#writeId": "writeId", **update.names}
+        if "#status" in condition:
+            names["#status"] = "provisioningStatus"
+        expression_values = {":one": 1, ":now": now_iso(), ":write": write_id, **values, **update.values}
+        expression = update.expression
         try:
             response = self._client.update_item(
                 TableName=self._table,
-                Key=to_item(control_keys.tenant_key(tenant_id)),
+                Key=to_item(keys.tenant_key(tenant_id)),
                 UpdateExpression=expression,
                 ConditionExpression=f"attribute_exists(PK) AND {condition}",
                 ExpressionAttributeNames=names,
@@ -307,14 +286,14 @@ class ControlStore:
 
 
 def _tenant_item(tenant: Tenant) -> dict[str, Any]:
-    created = control_keys.created_sort_key(tenant.created_at, tenant.tenant_id)
+    created = keys.created_sort_key(tenant.created_at, tenant.tenant_id)
     return {
-        **control_keys.tenant_key(tenant.tenant_id),
-        "GSI1PK": common_keys.TENANT_ENTITY,
+        **keys.tenant_key(tenant.tenant_id),
+        "GSI1PK": TENANT_ENTITY,
         "GSI1SK": created,
-        "GSI2PK": control_keys.status_index_pk(str(tenant.status)),
+        "GSI2PK": keys.status_index_pk(str(tenant.status)),
         "GSI2SK": created,
-        "entity": common_keys.TENANT_ENTITY,
+        "entity": TENANT_ENTITY,
         **tenant.model_dump(by_alias=True, exclude_none=True, mode="json"),
     }
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+from tenancy.common.dynamo import Page
 from tenancy.common.timestamps import now_iso
-from tenancy.contracts.tiers import isolation_for
-from tenancy.control.models import CreateTenantRequest, Status, Tenant
+from tenancy.contracts.tiers import Tier, isolation_for
+from tenancy.control.models import CreateTenantRequest, Status, Tenant, UpdateTenantRequest
 from tenancy.control.store import ControlStore
 
 
@@ -35,3 +36,17 @@ def offboard(store: ControlStore, tenant_id: str) -> Tenant:
 def retry(store: ControlStore, tenant_id: str) -> Tenant:
     """FAILED -> PENDING: onboarding runs again (the provisioner is idempotent)."""
     return store.transition(tenant_id, Status.PENDING, remove_fields=["error"])
+
+
+def list_tenants(
+    store: ControlStore, status: Status | None, tier: Tier | None, limit: int, cursor: str | None
+) -> Page[Tenant]:
+    return store.list_tenants(status=status, tier=tier, limit=limit, cursor=cursor)
+
+
+def get_tenant(store: ControlStore, tenant_id: str) -> Tenant:
+    return store.get(tenant_id)
+
+
+def rename(store: ControlStore, tenant_id: str, request: UpdateTenantRequest) -> Tenant:
+    return store.rename(tenant_id, request.name, request.version)

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tenancy.application.access.credentials import TenantCredentials
-from tenancy.application.access.routing import Router
+from tenancy.application.access.tenant_data import TenantData
 from tenancy.application.access.tokens import (
     TokenVerifier,
     api_wide_resource,
@@ -24,13 +23,12 @@ from tenancy.application.access.tokens import (
     context_from_claims,
     policy,
 )
-from tenancy.application.store import keys
-from tenancy.application.store.engine import Actor, TenantStore
+from tenancy.application.store import kinds
+from tenancy.application.store.engine import Actor
 from tenancy.common.errors import Forbidden, NotFoundError
 from tenancy.common.observability import bind_tenant, count, logger
 from tenancy.contracts.context import TenantContext
-from tenancy.control.models import Status
-from tenancy.control.store import ControlStore
+from tenancy.contracts.standing import TenantStandings
 
 ROLES = ("admin", "member")
 
@@ -39,24 +37,21 @@ class Members:
     """A tenant's users as stored: the user item in the tenant's own table (pool or silo, from its
     route), read with the tenant-scoped credentials the app API uses (IAM pins the partition)."""
 
-    def __init__(self, router: Router, credentials: TenantCredentials) -> None:
-        self._router = router
-        self._credentials = credentials
+    def __init__(self, tenant_data: TenantData) -> None:
+        self._tenant_data = tenant_data
 
     def role_of(self, tenant_id: str, user_id: str) -> str | None:
         """The user's stored role; None for a user the tenant does not have (never had, or removed)."""
-        table = self._router.resolve(tenant_id).table_name
-        dynamodb = self._credentials.client("dynamodb", tenant_id)
-        store = TenantStore(dynamodb, table, tenant_id, Actor(user_id, "authorizer"))
+        store = self._tenant_data.store(tenant_id, Actor(user_id, "authorizer"))
         try:
-            user = store.get(keys.USER, user_id)  # ConsistentRead
+            user = store.get(kinds.USER, user_id)  # ConsistentRead
         except NotFoundError:
             return None
         return str(user.get("role", ""))
 
 
 def authorize(
-    event: dict[str, Any], verifier: TokenVerifier, tenants: ControlStore, members: Members
+    event: dict[str, Any], verifier: TokenVerifier, tenants: TenantStandings, members: Members
 ) -> dict[str, Any]:
     """Allow (with {tenantId, userId, role, tier}) or Deny; raises Unauthenticated for a 401."""
     claims = verifier.verify(bearer_token(event.get("headers")))
@@ -64,8 +59,8 @@ def authorize(
     try:
         context = context_from_claims(claims)
         bind_tenant(context.tenant_id)
-        tenant = tenants.get(context.tenant_id)
-        if tenant.status is not Status.PROVISIONED:
+        tenant = tenants.standing_of(context.tenant_id)
+        if not tenant.serving:
             raise Forbidden(f"tenant is {tenant.status}")
         role = members.role_of(context.tenant_id, context.user_id)
         if role is None:
@@ -76,5 +71,5 @@ def authorize(
         logger.info("request denied", reason=refused.message)
         count("AuthorizerDenied")
         return policy(str(claims.get("cognito:username", "unknown")), "Deny", resource)
-    allowed = TenantContext(context.tenant_id, context.user_id, role, str(tenant.tier))
+    allowed = TenantContext(context.tenant_id, context.user_id, role, tenant.tier)
     return policy(context.user_id, "Allow", resource, allowed.as_authorizer_context())

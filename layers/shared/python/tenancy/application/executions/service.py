@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import uuid
-from typing import Any
 
+from tenancy.application.agents.repository import Agents
 from tenancy.application.executions.models import (
     EXECUTION_TRANSITIONS,
+    Execution,
     ExecutionStatus,
     StartExecutionRequest,
     UpdateExecutionRequest,
 )
-from tenancy.application.store import keys
-from tenancy.application.store.engine import Change, TenantStore
+from tenancy.application.executions.repository import Executions
 from tenancy.common.dynamo import Page
 from tenancy.common.errors import ConflictError, IllegalTransitionError
 
@@ -21,57 +20,43 @@ INPUT_SUMMARY_CHARS = 200
 
 
 def start_execution(
-    store: TenantStore, agent_id: str, request: StartExecutionRequest, trace_id: str
-) -> dict[str, Any]:
-    store.get(keys.AGENT, agent_id)  # 404 for an agent this tenant does not have
-    execution_id = str(uuid.uuid4())
+    executions: Executions, agents: Agents, agent_id: str, request: StartExecutionRequest, trace_id: str
+) -> Execution:
+    agents.get(agent_id)  # 404 for an agent this tenant does not have
     summary = json.dumps(request.input, sort_keys=True, separators=(",", ":"))
     if len(summary) > INPUT_SUMMARY_CHARS:
         summary = summary[: INPUT_SUMMARY_CHARS - 1] + "…"
-    return store.create(
-        keys.EXECUTION,
-        execution_id,
-        {
-            "executionId": execution_id,
-            "agentId": agent_id,
-            "status": str(ExecutionStatus.QUEUED),
-            "traceId": trace_id,
-            "inputSummary": summary,
-        },
-        Change("execution.start", keys.item_sk(keys.EXECUTION, execution_id)),
-    )
+    return executions.start(agent_id, trace_id, summary)
 
 
 def list_executions(
-    store: TenantStore, agent_id: str, status: ExecutionStatus | None, limit: int, cursor: str | None
-) -> Page:
-    store.get(keys.AGENT, agent_id)
-    where = {"agentId": agent_id, **({"status": str(status)} if status else {})}
-    return store.list_items(keys.EXECUTION, limit=limit, cursor=cursor, where=where)
+    executions: Executions,
+    agents: Agents,
+    agent_id: str,
+    status: ExecutionStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[Execution]:
+    agents.get(agent_id)
+    return executions.of_agent(agent_id, status, limit=limit, cursor=cursor)
 
 
-def move_execution(store: TenantStore, execution_id: str, request: UpdateExecutionRequest) -> dict[str, Any]:
+def get_execution(executions: Executions, execution_id: str) -> Execution:
+    return executions.get(execution_id)
+
+
+def move_execution(executions: Executions, execution_id: str, request: UpdateExecutionRequest) -> Execution:
     """QUEUED -> RUNNING -> SUCCEEDED | FAILED, conditional on the status the move starts from."""
     sources = [s for s, targets in EXECUTION_TRANSITIONS.items() if request.status in targets]
-    changes: dict[str, Any] = {"status": str(request.status)}
-    if request.error is not None:
-        changes["error"] = request.error
-    placeholders = {f":from{i}": str(s) for i, s in enumerate(sources)}
+    changes = {} if request.error is None else {"error": request.error}
     try:
         if not sources:
             raise ConflictError("unreachable status")
-        return store.update(
-            keys.EXECUTION,
-            execution_id,
-            changes,
-            request.version,
-            Change(f"execution.{request.status.lower()}", keys.item_sk(keys.EXECUTION, execution_id)),
-            only_if=(f"#status IN ({', '.join(placeholders)})", {"#status": "status"}, placeholders),
-        )
+        return executions.move(execution_id, sources, request.status, changes, request.version)
     except ConflictError as refused:
         if refused.code != ConflictError.code:
             raise  # a stale version stays a VERSION_CONFLICT
-        current = store.get(keys.EXECUTION, execution_id)
+        current = executions.get(execution_id)
         raise IllegalTransitionError(
-            execution_id, str(current["status"]), str(request.status), "execution"
+            execution_id, str(current.status), str(request.status), "execution"
         ) from None

@@ -21,6 +21,7 @@ from tenancy.application.provisioning.silo import Deadline, SiloStacks, StackSti
 from tenancy.application.store import keys
 from tenancy.application.store.engine import Actor, TenantStore
 from tenancy.application.users.directory import UserDirectory
+from tenancy.application.users.repository import Users
 from tenancy.application.users.service import add_user
 from tenancy.common.config import Settings
 from tenancy.common.errors import ConflictError
@@ -231,23 +232,23 @@ class Provisioner:
         user_id = str(
             uuid.uuid5(uuid.NAMESPACE_URL, f"tenancy:{tenant_id}:admin:{keys.normalise_email(email)}")
         )
-        store = self._tenant_store(tenant_id, table)
         try:
-            add_user(store, self.users, user_id, email, "admin")
+            add_user(Users(self._tenant_store(tenant_id, table)), self.users, user_id, email, "admin")
         except ConflictError:  # created by an earlier delivery: make sure Cognito has it too
             self.users.create(user_id, keys.normalise_email(email), tenant_id, "admin")
         logger.info("first admin created", tenant_id=tenant_id, user_id=user_id)
 
     def _remove_users(self, tenant_id: str, table: str) -> None:
         """Disable and delete every Cognito user of the tenant (found through its USER# items)."""
-        store = self._tenant_store(tenant_id, table)
+        users = Users(self._tenant_store(tenant_id, table))
         cursor: str | None = None
         removed = 0
         while True:
-            users, cursor = store.list_items(keys.USER, limit=100, cursor=cursor)
-            for user in users:
-                self.users.remove(str(user["userId"]))
+            page = users.page(limit=100, cursor=cursor)
+            for user in page.items:
+                self.users.remove(user.userId)
                 removed += 1
+            cursor = page.next_cursor
             if cursor is None:
                 break
         logger.info("tenant users removed", tenant_id=tenant_id, users=removed)

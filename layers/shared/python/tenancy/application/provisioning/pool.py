@@ -6,9 +6,9 @@ import json
 import time
 from typing import Any
 
-from tenancy.application.store import keys as store_keys
-from tenancy.common import keys as common_keys
-from tenancy.common.dynamo import to_value
+from tenancy.application.store import keys
+from tenancy.common.dynamo import all_items, to_value
+from tenancy.common.keys import tenant_pk
 from tenancy.common.names import pool_prefix
 from tenancy.common.timestamps import now_iso
 
@@ -48,8 +48,8 @@ def purge_partition(dynamodb: Any, table: str, tenant_id: str, max_attempts: int
 
     The open-partition marker goes first: from then on every tenant write is refused (a request
     still carrying a cached authorization), so nothing lands behind the purge."""
-    pk = common_keys.tenant_pk(tenant_id)
-    dynamodb.delete_item(TableName=table, Key={"PK": to_value(pk), "SK": to_value(store_keys.PARTITION)})
+    pk = tenant_pk(tenant_id)
+    dynamodb.delete_item(TableName=table, Key={"PK": to_value(pk), "SK": to_value(keys.PARTITION)})
     deleted = 0
     query: dict[str, Any] = {
         "TableName": table,
@@ -58,15 +58,15 @@ def purge_partition(dynamodb: Any, table: str, tenant_id: str, max_attempts: int
         "ProjectionExpression": "PK, SK",
         "ConsistentRead": True,
     }
-    while True:
-        response = dynamodb.query(**query)
-        item_keys = response.get("Items", [])
-        for start in range(0, len(item_keys), 25):
-            _batch_delete(dynamodb, table, item_keys[start : start + 25], max_attempts)
-        deleted += len(item_keys)
-        if "LastEvaluatedKey" not in response:
-            return deleted
-        query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    batch: list[dict[str, Any]] = []
+    for item_key in all_items(dynamodb, query):
+        batch.append(item_key)
+        if len(batch) == 25:
+            _batch_delete(dynamodb, table, batch, max_attempts)
+            deleted, batch = deleted + len(batch), []
+    if batch:
+        _batch_delete(dynamodb, table, batch, max_attempts)
+    return deleted + len(batch)
 
 
 def _batch_delete(dynamodb: Any, table: str, item_keys: list[dict[str, Any]], max_attempts: int) -> None:

@@ -17,9 +17,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from tenancy.application.store import keys as store_keys
-from tenancy.common import keys as common_keys
+from tenancy.application.store import keys
+from tenancy.application.store.kinds import Kind
 from tenancy.common.dynamo import (
+    Page,
     cancellation_reasons,
     cancelled_attribute,
     from_item,
@@ -28,16 +29,22 @@ from tenancy.common.dynamo import (
     to_item,
     to_value,
     transact_write,
+    update_expression,
 )
 from tenancy.common.errors import ConflictError, NotFoundError, StaleVersionError, TenantInactiveError
+from tenancy.common.keys import tenant_pk
 from tenancy.common.timestamps import now_iso
 
 _KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
 _KEY_NAMES = frozenset({"PK", "SK"})
 
 
-class EmailTakenError(ConflictError):
-    code = "EMAIL_TAKEN"
+class ValueTakenError(ConflictError):
+    """A value unique within the tenant (a user's email) is held by another item."""
+
+    def __init__(self, code: str, message: str, details: Any = None) -> None:
+        super().__init__(message, details)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -61,7 +68,7 @@ class TenantStore:
         self._client = client
         self._table = table_name
         self.tenant_id = tenant_id
-        self._pk = common_keys.tenant_pk(tenant_id)
+        self._pk = tenant_pk(tenant_id)
         self._actor = actor
 
     # --- the partition ---------------------------------------------------------------------
@@ -71,7 +78,7 @@ class TenantStore:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=to_item({**self._key(store_keys.PARTITION, typed=False), "openedAt": now_iso()}),
+                Item=to_item({**self._key(keys.PARTITION, typed=False), "openedAt": now_iso()}),
                 ConditionExpression="attribute_not_exists(PK)",
             )
         except ClientError as error:
@@ -80,25 +87,25 @@ class TenantStore:
 
     # --- reads -------------------------------------------------------------------------------
 
-    def get(self, kind: str, item_id: str) -> dict[str, Any]:
+    def get(self, kind: Kind, item_id: str) -> dict[str, Any]:
         response = self._call(
             "get_item",
             TableName=self._table,
-            Key=self._key(store_keys.item_sk(kind, item_id)),
+            Key=self._key(keys.item_sk(kind.prefix, item_id)),
             ConsistentRead=True,
         )
         if "Item" not in response:
-            raise NotFoundError(f"{kind.lower()} {item_id} not found")
+            raise NotFoundError(f"{kind.label} {item_id} not found")
         return _view(response["Item"])
 
     def list_items(
-        self, kind: str, *, limit: int, cursor: str | None, where: dict[str, str] | None = None
-    ) -> tuple[list[dict[str, Any]], str | None]:
+        self, kind: Kind, *, limit: int, cursor: str | None, where: dict[str, str] | None = None
+    ) -> Page[dict[str, Any]]:
         """Items of one kind in id order; `where` filters on attribute equality."""
         query: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "PK = :pk AND begins_with(SK, :kind)",
-            "ExpressionAttributeValues": {":pk": to_value(self._pk), ":kind": to_value(f"{kind}#")},
+            "ExpressionAttributeValues": {":pk": to_value(self._pk), ":kind": to_value(f"{kind.prefix}#")},
             "ConsistentRead": True,
         }
         filters = sorted((where or {}).items())
@@ -108,24 +115,22 @@ class TenantStore:
             query["ExpressionAttributeValues"].update(
                 {f":f{i}": to_value(v) for i, (_, v) in enumerate(filters)}
             )
-        scope = f"{self.tenant_id}|{kind}|{filters}"
+        scope = f"{self.tenant_id}|{kind.prefix}|{filters}"
         with self._inactive_if_gone():
             raw, next_cursor = query_page(
                 self._client, query, limit=limit, cursor=cursor, scope=scope, key_names=_KEY_NAMES
             )
-        return [_view(item) for item in raw], next_cursor
+        return Page([_view(item) for item in raw], next_cursor)
 
-    def audit_trail(
-        self, start: str, end: str, *, limit: int, cursor: str | None
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    def audit_trail(self, start: str, end: str, *, limit: int, cursor: str | None) -> Page[dict[str, Any]]:
         """Audit items with timestamps in [start, end] (ISO-8601), oldest first."""
         query = {
             "TableName": self._table,
             "KeyConditionExpression": "PK = :pk AND SK BETWEEN :from AND :to",
             "ExpressionAttributeValues": {
                 ":pk": to_value(self._pk),
-                ":from": to_value(f"{store_keys.AUDIT}#{start}"),
-                ":to": to_value(f"{store_keys.AUDIT}#{end}\uffff"),
+                ":from": to_value(f"{keys.AUDIT}#{start}"),
+                ":to": to_value(f"{keys.AUDIT}#{end}\uffff"),
             },
             "ConsistentRead": True,
         }
@@ -134,23 +139,25 @@ class TenantStore:
             raw, next_cursor = query_page(
                 self._client, query, limit=limit, cursor=cursor, scope=scope, key_names=_KEY_NAMES
             )
-        return [_view(item) for item in raw], next_cursor
+        return Page([_view(item) for item in raw], next_cursor)
 
     # --- writes ------------------------------------------------------------------------------
 
     def create(
         self,
-        kind: str,
+        kind: Kind,
         item_id: str,
         attributes: dict[str, Any],
         change: Change,
         *,
-        unique_email: str | None = None,
+        unique_value: str | None = None,
     ) -> dict[str, Any]:
+        """A new item; with `unique_value`, the marker of the kind's unique attribute too."""
         now = now_iso()
+        unique = kind.unique if unique_value is not None else None
         item = {
-            **self._key(store_keys.item_sk(kind, item_id), typed=False),
-            "GSI1PK": kind,
+            **self._key(keys.item_sk(kind.prefix, item_id), typed=False),
+            "GSI1PK": kind.prefix,
             "GSI1SK": now,
             **attributes,
             "version": 1,
@@ -158,29 +165,30 @@ class TenantStore:
             "updatedAt": now,
         }
         writes = [self._put(item)]
-        if unique_email is not None:
-            marker = self._put(self._email_marker(unique_email, item_id, now))
+        if unique is not None and unique_value is not None:
+            marker = self._put(self._unique_marker(keys.unique_sk(unique.marker, unique_value), item_id, now))
             marker["Put"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
             writes.append(marker)
         try:
             self._transact(writes, change, now)
         except ClientError as error:
             reasons = cancellation_reasons(error)
-            if unique_email is not None and reasons[1:2] == ["ConditionalCheckFailed"]:
+            if unique is not None and reasons[1:2] == ["ConditionalCheckFailed"]:
                 if cancelled_attribute(error, 1, "ownerId") == item_id:
                     return _view(to_item(item))  # this very create committed on an earlier attempt
-                raise EmailTakenError(
-                    f"{unique_email} is already a user of this tenant",
-                    [{"field": "email", "message": "already in use in this tenant"}],
+                raise ValueTakenError(
+                    unique.code,
+                    f"{unique_value} is already a {kind.label} of this tenant",
+                    [{"field": unique.attribute, "message": "already in use in this tenant"}],
                 ) from None
             if reasons[:1] == ["ConditionalCheckFailed"]:
-                raise ConflictError(f"{kind.lower()} {item_id} already exists") from None
+                raise ConflictError(f"{kind.label} {item_id} already exists") from None
             raise
         return _view(to_item(item))
 
     def update(
         self,
-        kind: str,
+        kind: Kind,
         item_id: str,
         changes: dict[str, Any],
         expected_version: int | None,
@@ -191,9 +199,9 @@ class TenantStore:
         """Apply `changes` if the item is at `expected_version` (when given) and `only_if`
         (expression, attribute names, values) holds."""
         now = now_iso()
-        names = {f"#c{i}": name for i, name in enumerate(changes)}
-        values: dict[str, Any] = {f":c{i}": value for i, value in enumerate(changes.values())}
-        values.update({":pk": self._pk, ":one": 1, ":now": now})
+        assignment = update_expression(changes, raw=["version = version + :one", "updatedAt = :now"])
+        names = dict(assignment.names)
+        values: dict[str, Any] = {**assignment.values, ":pk": self._pk, ":one": 1, ":now": now}
         condition = "PK = :pk"
         if expected_version is not None:
             condition += " AND version = :expected"
@@ -203,14 +211,10 @@ class TenantStore:
             condition += f" AND ({expression})"
             names.update(extra_names)
             values.update(extra_values)
-        assignments = [f"#c{i} = :c{i}" for i in range(len(changes))] + [
-            "version = version + :one",
-            "updatedAt = :now",
-        ]
         request: dict[str, Any] = {
             "TableName": self._table,
-            "Key": self._key(store_keys.item_sk(kind, item_id)),
-            "UpdateExpression": "SET " + ", ".join(assignments),
+            "Key": self._key(keys.item_sk(kind.prefix, item_id)),
+            "UpdateExpression": assignment.expression,
             "ConditionExpression": condition,
             "ExpressionAttributeValues": to_item(values),
         }
@@ -225,32 +229,33 @@ class TenantStore:
             current = self.get(kind, item_id)  # raises NotFoundError when it is gone
             if expected_version is not None and current["version"] != expected_version:
                 raise StaleVersionError(
-                    f"{kind.lower()} {item_id} is at version {current['version']}, not {expected_version}",
+                    f"{kind.label} {item_id} is at version {current['version']}, not {expected_version}",
                     {"currentVersion": current["version"], "expectedVersion": expected_version},
                 ) from None
             raise ConflictError(
-                f"{kind.lower()} {item_id} cannot change that way now", {"current": current}
+                f"{kind.label} {item_id} cannot change that way now", {"current": current}
             ) from None
         return self.get(kind, item_id)
 
-    def delete(self, kind: str, item_id: str, change: Change, *, release_email: str | None = None) -> None:
+    def delete(self, kind: Kind, item_id: str, change: Change, *, release_value: str | None = None) -> None:
+        """Delete the item; with `release_value`, the marker of its unique value (it must be its owner)."""
         now = now_iso()
         writes = [
             {
                 "Delete": {
                     "TableName": self._table,
-                    "Key": self._key(store_keys.item_sk(kind, item_id)),
+                    "Key": self._key(keys.item_sk(kind.prefix, item_id)),
                     "ConditionExpression": "PK = :pk",
                     "ExpressionAttributeValues": {":pk": to_value(self._pk)},
                 }
             }
         ]
-        if release_email is not None:
+        if kind.unique is not None and release_value is not None:
             writes.append(
                 {
                     "Delete": {
                         "TableName": self._table,
-                        "Key": self._key(store_keys.email_sk(release_email)),
+                        "Key": self._key(keys.unique_sk(kind.unique.marker, release_value)),
                         "ConditionExpression": "PK = :pk AND ownerId = :owner",
                         "ExpressionAttributeValues": to_item({":pk": self._pk, ":owner": item_id}),
                     }
@@ -260,7 +265,7 @@ class TenantStore:
             self._transact(writes, change, now)
         except ClientError as error:
             if cancellation_reasons(error)[:1] == ["ConditionalCheckFailed"]:
-                raise NotFoundError(f"{kind.lower()} {item_id} not found") from None
+                raise NotFoundError(f"{kind.label} {item_id} not found") from None
             raise
 
     # --- helpers -----------------------------------------------------------------------------
@@ -278,8 +283,8 @@ class TenantStore:
             }
         }
 
-    def _email_marker(self, email: str, owner_id: str, now: str) -> dict[str, Any]:
-        return {**self._key(store_keys.email_sk(email), typed=False), "ownerId": owner_id, "createdAt": now}
+    def _unique_marker(self, sk: str, owner_id: str, now: str) -> dict[str, Any]:
+        return {**self._key(sk, typed=False), "ownerId": owner_id, "createdAt": now}
 
     def _call(self, operation: str, **request: Any) -> Any:
         with self._inactive_if_gone():
@@ -301,8 +306,8 @@ class TenantStore:
     def _transact(self, writes: list[dict[str, Any]], change: Change, now: str) -> None:
         """The writes, their audit item and the open-partition check, all or nothing."""
         audit = {
-            **self._key(store_keys.audit_sk(now, uuid.uuid4().hex), typed=False),
-            "GSI1PK": store_keys.AUDIT,
+            **self._key(keys.audit_sk(now, uuid.uuid4().hex), typed=False),
+            "GSI1PK": keys.AUDIT,
             "GSI1SK": now,
             "action": change.action,
             "resource": change.resource,
@@ -313,7 +318,7 @@ class TenantStore:
         partition_open = {
             "ConditionCheck": {
                 "TableName": self._table,
-                "Key": self._key(store_keys.PARTITION),
+                "Key": self._key(keys.PARTITION),
                 "ConditionExpression": "attribute_exists(PK)",
             }
         }

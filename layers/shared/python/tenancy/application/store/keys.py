@@ -20,9 +20,14 @@ def item_sk(kind: str, item_id: str) -> str:
     return f"{kind}#{checked_id(item_id, f'{kind.lower()}Id')}"
 
 
+def unique_sk(marker: str, value: str) -> str:
+    """The marker item holding a value unique within the tenant (`EMAIL#<email>`)."""
+    return f"{marker}#{value}"
+
+
 def email_sk(email: str) -> str:
     """The uniqueness marker of an email within a tenant (normalised: trimmed, lower-case)."""
-    return f"{EMAIL}#{normalise_email(email)}"
+    return unique_sk(EMAIL, normalise_email(email))
 
 
 def normalise_email(email: str) -> str:
