@@ -12,13 +12,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
-from tenancy_infra.topology import Route
+from tenancy_infra.topology import ApiRoute
 
 _PARAM = re.compile(r"\{(\w+)\+?\}")
 _TEXT_TYPES = ("application/json", "text/", "application/xml", "application/x-www-form-urlencoded")
 
 
-def match_route(routes: Iterable[Route], method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+def match_route(routes: Iterable[ApiRoute], method: str, path: str) -> tuple[ApiRoute, dict[str, str]] | None:
     """The route (resource template) matching `method path` (the path as sent, percent-encoded),
     with its path parameters decoded as API Gateway hands them over: `/tenants/abc%2B2p` gives
     `{"tenantId": "abc+2p"}`, while the event's `path` stays encoded."""

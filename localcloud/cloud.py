@@ -22,7 +22,7 @@ from localcloud.pumps import EventPump, StreamPump
 from localcloud.resources import LocalResources, create_resources, local_settings, settings_environ
 from localcloud.runtime import FunctionRuntime
 from localcloud.streams import StreamReader
-from tenancy.common.names import resource_name
+from tenancy.common.names import METRICS_NAMESPACE, resource_name
 from tenancy_infra.topology import FUNCTIONS, FunctionSpec, RuleTrigger, ScheduleTrigger, StreamTrigger
 
 REGION = "us-east-1"
@@ -180,7 +180,7 @@ class LocalCloud:
             AWS_REGION=REGION,
             AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
             POWERTOOLS_TRACE_DISABLED="true",
-            POWERTOOLS_METRICS_NAMESPACE="Tenancy",
+            POWERTOOLS_METRICS_NAMESPACE=METRICS_NAMESPACE,
             POWERTOOLS_LOG_LEVEL="INFO" if opts.verbose else "WARNING",
         )
         warnings.filterwarnings("ignore", message="No application metrics to publish")

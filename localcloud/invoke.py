@@ -21,6 +21,7 @@ for path in (ROOT / "layers" / "shared" / "python", ROOT / "cdk", ROOT):
 def main(argv: list[str] | None = None) -> int:
     from localcloud.cloud import ACCESS_KEY, REGION, SECRET_KEY
     from localcloud.resources import local_settings, settings_environ
+    from tenancy.common.names import METRICS_NAMESPACE
     from tenancy_infra.topology import FUNCTIONS
 
     names = [spec.name for spec in FUNCTIONS]
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
         POWERTOOLS_TRACE_DISABLED="true",
         POWERTOOLS_SERVICE_NAME=args.function,
-        POWERTOOLS_METRICS_NAMESPACE="Tenancy",
+        POWERTOOLS_METRICS_NAMESPACE=METRICS_NAMESPACE,
         **settings_environ(local_settings(args.app_name, args.stage, REGION)),
     )
     from localcloud.runtime import FunctionRuntime

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tenancy.common.config import Settings
-from tenancy.common.names import resource_name
+from tenancy.common.names import TENANT_ACCESS_ROLE_SUFFIX, resource_name
 from tenancy_infra.topology import (
     APP_TABLE,
     CONTROL_TABLE,
@@ -91,30 +91,30 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
         }
     )
     resources = LocalResources(settings)
-    for spec in FUNCTIONS:
-        if not isinstance(spec.trigger, RuleTrigger | StreamTrigger):
+    for function in FUNCTIONS:
+        if not isinstance(function.trigger, RuleTrigger | StreamTrigger):
             continue
-        base = resource_name(settings.app_name, settings.stage, spec.name.replace("_", "-"))
+        base = resource_name(settings.app_name, settings.stage, function.resource_suffix)
         dlq_url = sqs.create_queue(QueueName=f"{base}-dlq")["QueueUrl"]
-        resources.dead_letter_queues[spec.name] = dlq_url
-        if isinstance(spec.trigger, StreamTrigger):
+        resources.dead_letter_queues[function.name] = dlq_url
+        if isinstance(function.trigger, StreamTrigger):
             continue
         queue_url = sqs.create_queue(QueueName=f"{base}-events")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        rule = resource_name(settings.app_name, settings.stage, spec.trigger.rule)
+        rule = resource_name(settings.app_name, settings.stage, function.trigger.rule)
         events.put_rule(
             Name=rule,
             EventBusName=settings.event_bus_name,
-            EventPattern=json.dumps(spec.trigger.pattern(settings.app_name)),
+            EventPattern=json.dumps(function.trigger.pattern(settings.app_name)),
             State="ENABLED",
         )
         events.put_targets(
-            Rule=rule, EventBusName=settings.event_bus_name, Targets=[{"Id": spec.name, "Arn": queue_arn}]
+            Rule=rule, EventBusName=settings.event_bus_name, Targets=[{"Id": function.name, "Arn": queue_arn}]
         )
-        resources.function_queues[spec.name] = queue_url
-        resources.rule_names[spec.name] = rule
+        resources.function_queues[function.name] = queue_url
+        resources.rule_names[function.name] = rule
     return resources
 
 
@@ -166,7 +166,7 @@ def create_tenant_access_role(iam: Any, settings: Settings) -> str:
             }
         ],
     }
-    name = resource_name(settings.app_name, settings.stage, "tenant-access")
+    name = resource_name(settings.app_name, settings.stage, TENANT_ACCESS_ROLE_SUFFIX)
     return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
 
 

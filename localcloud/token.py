@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from localcloud.cloud import ACCESS_KEY, REGION, SECRET_KEY
     from localcloud.tokens import UnknownUserError, issue_token
-    from tenancy.common.names import resource_name
+    from tenancy.common.names import CONTROL_TABLE_SUFFIX, resource_name
     from tenancy.control import keys
 
     def aws(service: Literal["cognito-idp", "dynamodb"]) -> object:
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         pool_id = next(p["Id"] for p in pools if p["Name"] == pool_name)
         client_id = cognito.list_user_pool_clients(UserPoolId=pool_id)["UserPoolClients"][0]["ClientId"]  # type: ignore[attr-defined]
         marker = aws("dynamodb").get_item(  # type: ignore[attr-defined]
-            TableName=resource_name(args.app_name, args.stage, "control"),
+            TableName=resource_name(args.app_name, args.stage, CONTROL_TABLE_SUFFIX),
             Key={"PK": {"S": keys.slug_pk(args.tenant)}, "SK": {"S": keys.SLUG_SK}},
         )
         if "Item" not in marker:

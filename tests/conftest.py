@@ -14,6 +14,8 @@ for path in (ROOT / "layers/shared/python", ROOT / "cdk", ROOT):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+from tenancy.common.names import METRICS_NAMESPACE  # noqa: E402 (the layer is on the path only now)
+
 # Fake credentials and a fixed region before anything creates a client; never reach real AWS.
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",
@@ -23,7 +25,7 @@ os.environ.update(
     AWS_REGION="us-east-1",
     AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
     POWERTOOLS_TRACE_DISABLED="true",
-    POWERTOOLS_METRICS_NAMESPACE="Tenancy",
+    POWERTOOLS_METRICS_NAMESPACE=METRICS_NAMESPACE,
     POWERTOOLS_SERVICE_NAME="tenancy-tests",
     POWERTOOLS_DEV="false",
     APP_NAME="tenancy",

@@ -95,7 +95,7 @@ IDEMPOTENCY_TABLE = TableSpec(
 
 
 @dataclass(frozen=True)
-class Route:
+class ApiRoute:
     method: str
     path: str
 
@@ -108,7 +108,7 @@ APP_API = "app"  # tenant users, through a Lambda REQUEST authorizer
 @dataclass(frozen=True)
 class ApiTrigger:
     api: str  # CONTROL_API (IAM-authorized) or APP_API (Lambda REQUEST authorizer)
-    routes: tuple[Route, ...]
+    routes: tuple[ApiRoute, ...]
     authorization: Literal["IAM", "CUSTOM"] = "IAM"
     authorizer: str | None = None  # the function name of the REQUEST authorizer (CUSTOM)
 
@@ -239,31 +239,31 @@ class FunctionSpec:
 
 
 TENANT_API_ROUTES = (
-    Route("POST", "/tenants"),
-    Route("GET", "/tenants"),
-    Route("GET", "/tenants/{tenantId}"),
-    Route("PATCH", "/tenants/{tenantId}"),
-    Route("DELETE", "/tenants/{tenantId}"),
-    Route("POST", "/tenants/{tenantId}/retry"),
+    ApiRoute("POST", "/tenants"),
+    ApiRoute("GET", "/tenants"),
+    ApiRoute("GET", "/tenants/{tenantId}"),
+    ApiRoute("PATCH", "/tenants/{tenantId}"),
+    ApiRoute("DELETE", "/tenants/{tenantId}"),
+    ApiRoute("POST", "/tenants/{tenantId}/retry"),
 )
 
 APP_API_ROUTES = (
-    Route("GET", "/me"),
-    Route("GET", "/users"),
-    Route("POST", "/users"),
-    Route("GET", "/users/{userId}"),
-    Route("PATCH", "/users/{userId}"),
-    Route("DELETE", "/users/{userId}"),
-    Route("GET", "/agents"),
-    Route("POST", "/agents"),
-    Route("GET", "/agents/{agentId}"),
-    Route("PATCH", "/agents/{agentId}"),
-    Route("DELETE", "/agents/{agentId}"),
-    Route("POST", "/agents/{agentId}/executions"),
-    Route("GET", "/agents/{agentId}/executions"),
-    Route("GET", "/executions/{executionId}"),
-    Route("PATCH", "/executions/{executionId}"),
-    Route("GET", "/audit"),
+    ApiRoute("GET", "/me"),
+    ApiRoute("GET", "/users"),
+    ApiRoute("POST", "/users"),
+    ApiRoute("GET", "/users/{userId}"),
+    ApiRoute("PATCH", "/users/{userId}"),
+    ApiRoute("DELETE", "/users/{userId}"),
+    ApiRoute("GET", "/agents"),
+    ApiRoute("POST", "/agents"),
+    ApiRoute("GET", "/agents/{agentId}"),
+    ApiRoute("PATCH", "/agents/{agentId}"),
+    ApiRoute("DELETE", "/agents/{agentId}"),
+    ApiRoute("POST", "/agents/{agentId}/executions"),
+    ApiRoute("GET", "/agents/{agentId}/executions"),
+    ApiRoute("GET", "/executions/{executionId}"),
+    ApiRoute("PATCH", "/executions/{executionId}"),
+    ApiRoute("GET", "/audit"),
 )
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tenancy_infra.stacks.apis import path_parameters
-from tenancy_infra.topology import FUNCTIONS, ApiTrigger, AuthorizerTrigger, FunctionSpec, Route
+from tenancy_infra.topology import FUNCTIONS, ApiRoute, ApiTrigger, AuthorizerTrigger, FunctionSpec
 from tests.infrastructure.synth import APP_NAME, STAGE, Synthesized
 
 API_FUNCTIONS = [spec for spec in FUNCTIONS if isinstance(spec.trigger, ApiTrigger)]
@@ -46,16 +46,16 @@ def resource_paths(synthesized: Synthesized) -> dict[str, str]:
     return paths
 
 
-def methods_by_route(synthesized: Synthesized) -> dict[tuple[str, Route], dict[str, Any]]:
+def methods_by_route(synthesized: Synthesized) -> dict[tuple[str, ApiRoute], dict[str, Any]]:
     """(API name, route) -> the method's properties, for every method of every API."""
     paths = resource_paths(synthesized)
     apis = api_ids(synthesized)
-    methods: dict[tuple[str, Route], dict[str, Any]] = {}
+    methods: dict[tuple[str, ApiRoute], dict[str, Any]] = {}
     for method in synthesized.resources("AWS::ApiGateway::Method").values():
         properties = method["Properties"]
         key = (
             apis[properties["RestApiId"]["Ref"]],
-            Route(properties["HttpMethod"], paths[properties["ResourceId"]["Ref"]]),
+            ApiRoute(properties["HttpMethod"], paths[properties["ResourceId"]["Ref"]]),
         )
         assert key not in methods, key
         methods[key] = properties

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tenancy_infra.stacks.grants import tenant_access_trusted
-from tenancy_infra.topology import FUNCTIONS, Access, ApiTrigger, FunctionSpec, Route
+from tenancy_infra.topology import FUNCTIONS, Access, ApiRoute, ApiTrigger, FunctionSpec
 from tests.infrastructure.synth import APP_NAME, STAGE, Synthesized
 
 SILO_PREFIX = f"{APP_NAME}-{STAGE}-tenant-"
@@ -311,7 +311,7 @@ def test_the_tenant_access_role_trusts_exactly_the_functions_declaring_tenant_da
 def test_tenant_data_access_and_the_role_arn_variable_go_together(monkeypatch: pytest.MonkeyPatch) -> None:
     from tenancy_infra.stacks import grants
 
-    trigger = ApiTrigger(api="app", routes=(Route("GET", "/x"),))
+    trigger = ApiTrigger(api="app", routes=(ApiRoute("GET", "/x"),))
     for spec in (
         FunctionSpec("reads_the_arn", "", trigger, environment=("TENANT_ACCESS_ROLE_ARN",)),
         FunctionSpec("declares_the_access", "", trigger, access=(Access.TENANT_DATA_AS_TENANT,)),

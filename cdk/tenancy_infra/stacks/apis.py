@@ -15,7 +15,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from ..topology import AuthorizerTrigger, Route
+from ..topology import ApiRoute, AuthorizerTrigger
 from .cfn import cfn
 from .nag import acknowledge, acknowledge_managed_policy
 
@@ -48,7 +48,7 @@ _NO_COGNITO_AUTHORIZER: dict[str, str] = {
 }
 
 
-def path_parameters(route: Route) -> list[str]:
+def path_parameters(route: ApiRoute) -> list[str]:
     return _PATH_PARAMETER.findall(route.path)
 
 
@@ -144,7 +144,7 @@ def request_validator(api: apigw.RestApi) -> apigw.RequestValidator:
 
 def add_route(
     api: apigw.RestApi,
-    route: Route,
+    route: ApiRoute,
     integration: apigw.Integration,
     *,
     authorization: Authorization,
