@@ -1,1 +1,4 @@
-"""Tenancy's shared library: every Lambda function imports it from the shared layer."""
+"""Tenancy's shared library: every Lambda function imports it from the shared layer.
+
+Its packages and what each may import: docs/architecture.md ("Layout").
+"""
