@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
 
 
 class CallCounter:
@@ -19,11 +22,15 @@ class CallCounter:
         original = botocore.session.Session.create_client
         counter = self
 
-        def create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
-            client = original(session, *args, **kwargs)
+        # The replacement method: `self` is the botocore session (named as in the method it replaces).
+        def create_client(
+            self: botocore.session.Session, service_name: str, *args: Any, **kwargs: Any
+        ) -> BaseClient:
+            client = original(self, service_name, *args, **kwargs)
             client.meta.events.register("before-call", counter._count)
             return client
 
+        # Patching botocore itself: every client any code creates from now on is counted.
         botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
 
     def _count(self, model: Any, **_: Any) -> None:

@@ -1,6 +1,10 @@
 """One cold start, in a fresh process: import the handler, serve its first event, print the time.
 
 python -S -E -m bench.cold tenancy|baseline <function> <event.json> <layer path>
+python -S -E -m bench.cold floor <features>:<function> <event.json> <layer path>
+
+A floor is the function's baseline wrapped by bench/baselines/floors/<features>.py: the stack's
+own cost for the Powertools features the function uses.
 
 Run with -S -E, the process sees what a Lambda execution environment sees and nothing of the dev
 venv: the function's code, the layer and the runtime's boto3. `cold_environment()` picks them: the
@@ -20,6 +24,7 @@ import importlib.util  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
+from types import ModuleType  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_ENV = ROOT / ".build" / "bench"
@@ -75,19 +80,22 @@ def main() -> None:
     kind, function, event_path, layer = sys.argv[1:5]
     event = json.loads(Path(event_path).read_text())
     began = time.perf_counter()
+    features = None
+    if kind == "floor":
+        features, function = function.split(":")
     if kind == "tenancy":
         path = ROOT / "functions" / function / "handler.py"
         sys.path.insert(1, str(path.parent))
     else:
         path = ROOT / "bench" / "baselines" / f"{function}.py"
     sys.path += [*layer.split(":"), str(RUNTIME)]
-    spec = importlib.util.spec_from_file_location("handler", path)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    # Compiled from source every time, as on Lambda: the function's own code ships without bytecode.
-    exec(compile(path.read_bytes(), str(path), "exec"), module.__dict__)  # noqa: S102 (our handler file)
+    lambda_handler = _load("handler", path).lambda_handler
+    if features is not None:
+        lambda_handler = _load("floor", ROOT / "bench" / "baselines" / "floors" / f"{features}.py").floor(
+            lambda_handler
+        )
     imported = time.perf_counter()
-    result = module.lambda_handler(event, Context())
+    result = lambda_handler(event, Context())
     done = time.perf_counter()
     print(
         json.dumps(
@@ -99,6 +107,17 @@ def main() -> None:
             }
         )
     )
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    # Compiled from source every time, as on Lambda: the function's own code ships without bytecode.
+    # dont_inherit: the file compiles as its own source says, not with this module's __future__ flags
+    # (S102: exec of our own handler and baseline files).
+    exec(compile(path.read_bytes(), str(path), "exec", dont_inherit=True), module.__dict__)  # noqa: S102
+    return module
 
 
 def _ok(result: object) -> bool:

@@ -1,5 +1,6 @@
 """1. Cold start: per function, a fresh process (bench/cold.py) imports the handler and serves its
-first event, beside its bare-boto3 baseline and the stack floor."""
+first event, beside its bare-boto3 baseline and its stack floor (the baseline plus the Powertools
+features the function uses: bench/baselines/floors/); budget in bench/budgets.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.budgets import cold_start_verdict
 from bench.common import ROOT, Counts, median
 from bench.world import World, api_event, app_context, sample, seed_agent, seed_tenant
 
@@ -78,21 +80,36 @@ def cold_events(world: World) -> dict[str, Callable[[], dict[str, Any]]]:
     }
 
 
-# The function whose baseline the stack floor (bench/baselines/stack_floor.py) extends.
-FLOOR_OF = "tenant_api"
+# Per function, the stack floor of the Powertools features it uses (bench/baselines/floors/): the
+# REST event handler with validation for the APIs, the batch utility for the stream consumer, the
+# parser's EventBridge models for the rule consumers, Logger/Metrics/pydantic alone for the others.
+FLOORS = {
+    "tenant_api": "api",
+    "provisioning": "batch",
+    "tenant_provisioner": "parser",
+    "provisioning_completion": "parser",
+    "authorizer": "core",
+    "app_api": "api",
+    "reconciler": "core",
+}
+FLOOR_FEATURES = {
+    "core": "Logger + Metrics + pydantic",
+    "api": "core + REST event handler with validation",
+    "batch": "core + batch processor (DynamoDB stream records)",
+    "parser": "core + parser EventBridge models",
+}
 # What every Lambda execution environment has and the local server cannot give: the runtime API's
 # address (nothing calls it here; tenancy.common.coldstart reads it to know it runs in one).
 EXECUTION_ENVIRONMENT = {"AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001"}
 
 
-def cold_start(world: World, counts: Counts) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Per function, the median cold start of Tenancy's handler and of its baseline, measured in
-    alternating order; for FLOOR_OF also the stack floor. Returns the rows and the floor."""
+def cold_start(world: World, counts: Counts) -> list[dict[str, Any]]:
+    """Per function, the median cold start of Tenancy's handler, of its bare-boto3 baseline and of
+    its stack floor, measured in rotating order, and the budget's verdict."""
     from bench.cold import cold_environment
 
     interpreter, layer, _ = cold_environment()
     rows = []
-    floor: dict[str, Any] = {}
     builders = cold_events(world)
     env = {**os.environ, **world.environment, "JWKS_URL": world.settings.jwks_url}
     with tempfile.TemporaryDirectory() as scratch:
@@ -112,12 +129,15 @@ def cold_start(world: World, counts: Counts) -> tuple[list[dict[str, Any]], dict
             )
             if completed.returncode != 0:
                 raise RuntimeError(f"cold start of {kind} {handler} failed:\n{completed.stderr[-2000:]}")
-            return json.loads(completed.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+            result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+            return result
 
         for function, build in builders.items():
-            variants = {"tenancy": ("tenancy", function), "baseline": ("baseline", function)}
-            if function == FLOOR_OF:
-                variants["floor"] = ("baseline", "stack_floor")
+            variants = {
+                "tenancy": ("tenancy", function),
+                "baseline": ("baseline", function),
+                "floor": ("floor", f"{FLOORS[function]}:{function}"),
+            }
             for kind, handler in variants.values():  # unmeasured: bytecode caches and the page cache
                 cold(kind, handler, build(), function)
             times: dict[str, list[float]] = {name: [] for name in variants}
@@ -128,25 +148,16 @@ def cold_start(world: World, counts: Counts) -> tuple[list[dict[str, Any]], dict
                     result = cold(*variants[name], build(), function)
                     failures += not result["ok"]
                     times[name].append(result["total_ms"])
-            tenancy, baseline = median(times["tenancy"]), median(times["baseline"])
+            verdict = cold_start_verdict(
+                median(times["tenancy"]), median(times["baseline"]), median(times["floor"])
+            )
             rows.append(
                 {
                     "function": function,
-                    "tenancy_ms": round(tenancy, 1),
-                    "baseline_ms": round(baseline, 1),
-                    "ratio": round(tenancy / baseline, 2),
-                    "budget": 1.3,
+                    **verdict,
+                    "floor": FLOORS[function],
                     "runs": counts.cold_runs,
                     "failed_first_events": failures,
                 }
             )
-            if "floor" in times:
-                floor = {
-                    "function": function,
-                    "floor_ms": round(median(times["floor"]), 1),
-                    "baseline_ms": round(baseline, 1),
-                    "ratio": round(median(times["floor"]) / baseline, 2),
-                    "tenancy_over_floor": round(tenancy / median(times["floor"]), 2),
-                    "runs": counts.cold_runs,
-                }
-    return rows, floor
+    return rows

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import statistics
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def use_source_paths() -> None:
+    """The layer's sources, the CDK app (its topology) and the repository on sys.path, for the
+    benchmark's own process (the measured processes set their paths themselves)."""
+    for path in (ROOT / "layers" / "shared" / "python", ROOT / "cdk", ROOT):
+        if str(path) not in sys.path:
+            sys.path.insert(0, str(path))
 
 
 @dataclass

@@ -18,29 +18,83 @@ def section(results: dict[str, Any]) -> str:
         "",
     ]
     if "cold_start" in results:
+        rows = results["cold_start"]
         lines += [
             "Cold start (a fresh process imports the handler and serves its first sample event; median of "
-            f"{results['cold_start'][0]['runs']} runs"
+            f"{rows[0]['runs']} runs"
             + (f"; {results['cold_start_python']}" if results.get("cold_start_python") else "")
-            + "; budget ≤ 1.3x the baseline):",
+            + "). Budget: ≤ "
+            + f"{rows[0].get('budget_to_floor', '-')}x the function's stack floor, measured beside it: its "
+            "bare-boto3 baseline plus only the Powertools features and pydantic validation the function uses "
+            "(bench/baselines/floors/). The ratio to bare boto3 is reported without a budget: no handler on the "
+            "stack can be near it.",
             "",
-            "| function | Tenancy ms | baseline ms | ratio |",
-            "|---|---|---|---|",
+            "| function | Tenancy ms | bare boto3 ms | ratio to boto3 | floor | floor ms | floor / boto3 "
+            "| ratio to floor | budget | within |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         lines += [
-            f"| {r['function']} | {r['tenancy_ms']} | {r['baseline_ms']} | {r['ratio']} |"
-            for r in results["cold_start"]
+            f"| {r['function']} | {r['tenancy_ms']} | {r['baseline_ms']} | {r['ratio']} | {r.get('floor', '-')} "
+            f"| {r.get('floor_ms', '-')} | {r.get('floor_over_baseline', '-')} | {r.get('ratio_to_floor', '-')} "
+            f"| ≤ {r.get('budget_to_floor', '-')} | {_verdict(r.get('within_budget'))} |"
+            for r in rows
         ]
         lines.append("")
-        floor = results.get("cold_start_floor")
-        if floor:
+        floors = results.get("cold_start_floors")
+        if floors:
             lines += [
-                f"Stack floor, measured beside them: the {floor['function']} baseline plus only pydantic (one "
-                f"model validated) and Powertools' Logger and Metrics decorators takes {floor['floor_ms']} ms, "
-                f"{floor['ratio']}x its baseline, before any of Tenancy's code; Tenancy's {floor['function']} "
-                f"is {floor['tenancy_over_floor']}x that floor.",
+                "Floors: " + "; ".join(f"`{name}` = {what}" for name, what in floors.items()) + ".",
                 "",
             ]
+    if "import_weight" in results:
+        weight = results["import_weight"]
+        before, budget = weight["before"], weight["budget"]
+        lines += [
+            f"Import weight of each handler, by `python -X importtime` ({weight['interpreter']}, median of "
+            f"{weight['runs']} runs) against the commit before the layer's restructure ({before['commit'][:7]}, "
+            f"{before['runs']} runs, `{before['file']}`). Budget: modules {budget['modules']}; "
+            f"{budget['time']}, where the normalized time is the handler's import CPU time divided by that of "
+            f"a reference import run beside it (`import {weight.get('reference', '?')}`, fixed third-party code), "
+            "each the fastest of the runs, so a busier machine does not read as a heavier import, and "
+            f"{budget['time_tolerance']:.0%} is the noise allowed. The importtime milliseconds (wall clock, "
+            "median) are shown, not budgeted: on this shared machine they vary by a third between batches"
+            + ("" if weight["comparable"] else "; not evaluated: another interpreter than the baseline's")
+            + (
+                ""
+                if weight.get("layer_packages_as_before", True)
+                else "; the layer's third-party packages differ from the baseline's"
+            )
+            + ".",
+            "",
+            "| function | modules before → now | importtime ms before → now | import CPU ms before → now "
+            "| normalized weight vs before | budget | within |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in weight["functions"]:
+            lines.append(
+                f"| {r['function']} | {r.get('modules_before', '-')} → {r['modules']} "
+                f"| {_ms(r.get('import_us_before'))} → {_ms(r['import_us'])} "
+                f"| {_ms(r.get('import_cpu_us_before'))} → {_ms(r.get('import_cpu_us'))} "
+                f"| {r.get('weight_vs_before', '-')} "
+                f"| ≤ {r.get('modules_budget', '-')} modules, ≤ {r.get('weight_budget', '-')} "
+                f"| {_verdict(r.get('within_budget'))} |"
+            )
+        lines.append("")
+    budgets = results.get("budgets")
+    if budgets:
+        for found in budgets.values():
+            if isinstance(found, dict):
+                over = ", ".join(found["over"]) or "none"
+                lines.append(
+                    f"- {found['budget']}: {len(found['within'])} within, over: {over}"
+                    + (
+                        f", not evaluated: {', '.join(found['not_evaluated'])}"
+                        if found["not_evaluated"]
+                        else ""
+                    )
+                    + "."
+                )
+        lines.append("")
     if "warm_latency" in results:
         lines += [
             f"Warm latency per route ({results['warm_latency'][0]['requests']} in-process requests each; budget p50 ≤ 1.5x) "
@@ -94,6 +148,14 @@ def section(results: dict[str, Any]) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def _verdict(within: bool | None) -> str:
+    return {True: "yes", False: "**no**", None: "-"}[within]
+
+
+def _ms(us: int | None) -> str:
+    return "-" if us is None else f"{us / 1000:.1f}"
 
 
 def main() -> int:

@@ -5,8 +5,9 @@ by side in the same run: these machines are noisy, so read the ratios, not the a
 
     python -m bench.run [--smoke] [--out bench/results.json]
 
-One module per benchmark: bench/cold_start.py, warm.py, scale.py, onboarding.py, size.py,
-bytecode.py; the seeded world they share is bench/world.py.
+One module per benchmark: bench/cold_start.py, import_weight.py, warm.py, scale.py, onboarding.py,
+size.py, bytecode.py; the seeded world they share is bench/world.py; the budgets and their verdicts
+are bench/budgets.py (results["budgets"] sums them up).
 """
 
 from __future__ import annotations
@@ -20,22 +21,37 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import ROOT
+from bench.common import ROOT, use_source_paths
 
-for _path in (ROOT / "layers" / "shared" / "python", ROOT / "cdk", ROOT):
-    if str(_path) not in sys.path:
-        sys.path.insert(0, str(_path))
+use_source_paths()
 
+from bench.budgets import FLOOR_BUDGET, summary  # noqa: E402
 from bench.bytecode import layer_bytecode  # noqa: E402
 from bench.calls import CallCounter  # noqa: E402
 from bench.cold_start import cold_start  # noqa: E402
 from bench.common import Counts  # noqa: E402
+from bench.import_weight import import_weight  # noqa: E402
 from bench.onboarding import onboarding  # noqa: E402
 from bench.report import table  # noqa: E402
 from bench.scale import scale  # noqa: E402
 from bench.size import package_sizes  # noqa: E402
 from bench.warm import warm_latency  # noqa: E402
 from bench.world import start_world  # noqa: E402
+
+IMPORT_COLUMNS = (
+    "function",
+    "modules",
+    "modules_before",
+    "import_us",
+    "import_us_before",
+    "import_cpu_us",
+    "import_cpu_us_before",
+    "weight_vs_before",
+    "weight_budget",
+    "modules_ok",
+    "weight_ok",
+    "within_budget",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument(
-        "--only", nargs="*", default=["cold", "warm", "onboarding", "scale", "size", "bytecode"]
+        "--only", nargs="*", default=["cold", "imports", "warm", "onboarding", "scale", "size", "bytecode"]
     )
     args = parser.parse_args(argv)
     counts = Counts.smoke() if args.smoke else Counts()
@@ -78,17 +94,28 @@ def main(argv: list[str] | None = None) -> int:
             )
         if "cold" in args.only:
             from bench.cold import cold_environment
+            from bench.cold_start import FLOOR_FEATURES
 
             results["cold_start_python"] = cold_environment()[2]
-            results["cold_start"], results["cold_start_floor"] = cold_start(world, counts)
+            results["cold_start_floors"] = FLOOR_FEATURES
+            results["cold_start"] = cold_start(world, counts)
             print(
                 table(
-                    "Cold start: import + first event, median ms (budget ≤ 1.3x baseline)",
+                    f"Cold start: import + first event, median ms (budget ≤ {FLOOR_BUDGET}x the function's "
+                    "stack floor; the ratio to bare boto3 has no budget)",
                     results["cold_start"],
                 ),
+                flush=True,
+            )
+        if "imports" in args.only:
+            results["import_weight"] = import_weight(counts)
+            section = results["import_weight"]
+            print(
                 table(
-                    "Stack floor: the baseline + pydantic (one model) + Powertools Logger/Metrics",
-                    [results["cold_start_floor"]],
+                    f"Handler import by -X importtime, median of {section['runs']} runs, against "
+                    f"{section['before']['commit'][:7]} (budget: modules {section['budget']['modules']}, "
+                    f"time {section['budget']['time']})",
+                    [{k: r.get(k) for k in IMPORT_COLUMNS} for r in section["functions"]],
                 ),
                 flush=True,
             )
@@ -120,6 +147,18 @@ def main(argv: list[str] | None = None) -> int:
             )
     finally:
         server.stop()
+    results["budgets"] = summary(results)
+    print(
+        table(
+            "Budgets",
+            [
+                {"budget": s["budget"], "within": len(s["within"]), "over": ", ".join(s["over"]) or None}
+                for s in results["budgets"].values()
+                if isinstance(s, dict)
+            ],
+        ),
+        flush=True,
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2))
     print(f"\nwrote {args.out}")

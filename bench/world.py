@@ -115,10 +115,11 @@ def seed_tenant(
     tenant_store.open_partition()  # as the provisioner does
     if admin:
         from tenancy.application.users.directory import UserDirectory
+        from tenancy.application.users.repository import Users
         from tenancy.application.users.service import add_user
 
         add_user(
-            tenant_store,
+            Users(tenant_store),
             UserDirectory(boto3.client("cognito-idp"), settings.user_pool_id),
             f"admin-{tenant_id}",
             f"admin@{slug}.example",
@@ -129,19 +130,20 @@ def seed_tenant(
 
 
 def seed_agent(world: World, tenant_id: str, name: str = "agent") -> str:
-    from tenancy.application.store import keys
+    from tenancy.application.store import kinds
     from tenancy.application.store.engine import Actor, Change, TenantStore
     from tenancy.common.clients import client
 
     agent_id = str(uuid.uuid4())
     TenantStore(client("dynamodb"), world.settings.app_table_name, tenant_id, Actor("bench", "bench")).create(
-        keys.AGENT, agent_id, {"agentId": agent_id, "name": name}, Change("agent.create", agent_id)
+        kinds.AGENT, agent_id, {"agentId": agent_id, "name": name}, Change("agent.create", agent_id)
     )
     return agent_id
 
 
 def sample(name: str) -> dict[str, Any]:
-    return json.loads((ROOT / "events" / name).read_text())
+    event: dict[str, Any] = json.loads((ROOT / "events" / name).read_text())
+    return event
 
 
 def api_event(

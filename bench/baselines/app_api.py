@@ -1,18 +1,21 @@
 """GET /agents/{agentId}: route (GetParametersByPath), tenant credentials (AssumeRole), GetItem.
 Route and credentials are cached per tenant, as Tenancy caches them."""
 
+from __future__ import annotations
+
 import json
 import os
+from typing import Any
 
 import boto3
 
 _ssm = boto3.client("ssm")
 _sts = boto3.client("sts")
-_tables = {}
-_clients = {}
+_tables: dict[str, str] = {}
+_clients: dict[str, Any] = {}
 
 
-def tenant_table_and_client(tenant_id):
+def tenant_table_and_client(tenant_id: str) -> tuple[str, Any]:
     """The tenant's table (from its SSM route) and a client with its credentials, both cached."""
     if tenant_id not in _tables:
         base = f"/{os.environ['APP_NAME']}/{os.environ['STAGE']}/tenants/{tenant_id}/"
@@ -33,7 +36,7 @@ def tenant_table_and_client(tenant_id):
     return _tables[tenant_id], _clients[tenant_id]
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tenant_id = event["requestContext"]["authorizer"]["tenantId"]
     table, client = tenant_table_and_client(tenant_id)
     agent_id = event["pathParameters"]["agentId"]

@@ -2,9 +2,12 @@
 the user's item as the tenant: route (GetParametersByPath) and tenant credentials (AssumeRole),
 cached per tenant as Tenancy caches them; the user item is read on every call."""
 
+from __future__ import annotations
+
 import json
 import os
 import urllib.request
+from typing import Any
 
 import boto3
 import jwt
@@ -12,12 +15,12 @@ import jwt
 _dynamodb = boto3.client("dynamodb")
 _ssm = boto3.client("ssm")
 _sts = boto3.client("sts")
-_keys = {}
-_tables = {}
-_clients = {}
+_keys: dict[str, Any] = {}
+_tables: dict[str, str] = {}
+_clients: dict[str, Any] = {}
 
 
-def tenant_table_and_client(tenant_id):
+def tenant_table_and_client(tenant_id: str) -> tuple[str, Any]:
     if tenant_id not in _tables:
         base = f"/{os.environ['APP_NAME']}/{os.environ['STAGE']}/tenants/{tenant_id}/"
         params = _ssm.get_parameters_by_path(Path=base, Recursive=True)["Parameters"]
@@ -37,7 +40,7 @@ def tenant_table_and_client(tenant_id):
     return _tables[tenant_id], _clients[tenant_id]
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     token = event["headers"]["Authorization"].split(" ", 1)[1]
     kid = jwt.get_unverified_header(token)["kid"]
     if kid not in _keys:

@@ -1,8 +1,11 @@
 """A PENDING tenant's stream record: UpdateItem (-> PROVISIONING) + PutEvents."""
 
+from __future__ import annotations
+
 import json
 import os
 import uuid
+from typing import Any
 
 import boto3
 
@@ -10,7 +13,7 @@ _dynamodb = boto3.client("dynamodb")
 _events = boto3.client("events")
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     failures = []
     for record in event["Records"]:
         image = record["dynamodb"].get("NewImage", {})

@@ -1,6 +1,9 @@
 """TenantProvisioned: one conditional UpdateItem."""
 
+from __future__ import annotations
+
 import os
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
@@ -8,7 +11,7 @@ from botocore.exceptions import ClientError
 _dynamodb = boto3.client("dynamodb")
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     detail = event["detail"]
     try:
         _dynamodb.update_item(

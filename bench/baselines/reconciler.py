@@ -1,13 +1,16 @@
 """Four status-index queries (PENDING, OFFBOARDING, PROVISIONING, DEPROVISIONING)."""
 
+from __future__ import annotations
+
 import os
+from typing import Any
 
 import boto3
 
 _dynamodb = boto3.client("dynamodb")
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     found = 0
     for status in ("PENDING", "OFFBOARDING", "PROVISIONING", "DEPROVISIONING"):
         found += len(

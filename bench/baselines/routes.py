@@ -1,9 +1,12 @@
 """Bare boto3 versions of the remaining API routes, for the warm-latency comparison."""
 
+from __future__ import annotations
+
 import json
 import os
 import time
 import uuid
+from typing import Any
 
 import boto3
 
@@ -12,7 +15,7 @@ from bench.baselines import app_api
 _dynamodb = boto3.client("dynamodb")
 
 
-def _ok(status, data):
+def _ok(status: int, data: Any) -> dict[str, Any]:
     return {
         "statusCode": status,
         "headers": {"Content-Type": "application/json"},
@@ -20,11 +23,11 @@ def _ok(status, data):
     }
 
 
-def _plain(item):
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
     return {k: next(iter(v.values())) for k, v in item.items() if k not in ("PK", "SK")}
 
 
-def list_tenants(event, context):
+def list_tenants(event: dict[str, Any], context: Any) -> dict[str, Any]:
     items = _dynamodb.query(
         TableName=os.environ["CONTROL_TABLE_NAME"],
         IndexName="GSI1",
@@ -35,7 +38,7 @@ def list_tenants(event, context):
     return _ok(200, [_plain(i) for i in items])
 
 
-def create_tenant(event, context):
+def create_tenant(event: dict[str, Any], context: Any) -> dict[str, Any]:
     body = json.loads(event["body"])
     tenant_id = str(uuid.uuid4())
     now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
@@ -70,13 +73,13 @@ def create_tenant(event, context):
     return _ok(201, _plain(item))
 
 
-def _tenant(event):
+def _tenant(event: dict[str, Any]) -> tuple[str, str, Any]:
     tenant_id = event["requestContext"]["authorizer"]["tenantId"]
     table, client = app_api.tenant_table_and_client(tenant_id)  # route + credentials, cached
     return tenant_id, table, client
 
 
-def list_agents(event, context):
+def list_agents(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tenant_id, table, client = _tenant(event)
     items = client.query(
         TableName=table,
@@ -87,7 +90,7 @@ def list_agents(event, context):
     return _ok(200, [_plain(i) for i in items])
 
 
-def create_agent(event, context):
+def create_agent(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tenant_id, table, client = _tenant(event)
     body = json.loads(event["body"])
     agent_id = str(uuid.uuid4())
@@ -104,7 +107,7 @@ def create_agent(event, context):
     return _ok(201, _plain(item))
 
 
-def me(event, context):
+def me(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tenant_id, table, client = _tenant(event)
     user_id = event["requestContext"]["authorizer"]["userId"]
     item = client.get_item(

@@ -1,14 +1,17 @@
 """GET /tenants/{tenantId}: one GetItem."""
 
+from __future__ import annotations
+
 import json
 import os
+from typing import Any
 
 import boto3
 
 _dynamodb = boto3.client("dynamodb")
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tenant_id = event["pathParameters"]["tenantId"]
     item = _dynamodb.get_item(
         TableName=os.environ["CONTROL_TABLE_NAME"],

@@ -1,7 +1,10 @@
 """Pool onboarding: PutObject (prefix marker), 4 PutParameter (route), PutEvents (result)."""
 
+from __future__ import annotations
+
 import json
 import os
+from typing import Any
 
 import boto3
 
@@ -10,7 +13,7 @@ _ssm = boto3.client("ssm")
 _events = boto3.client("events")
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tenant_id = event["detail"]["tenantId"]
     prefix = f"tenants/{tenant_id}/"
     bucket = os.environ["TENANT_BUCKET_NAME"]

@@ -30,6 +30,8 @@ def test_the_benchmark_runs_and_writes_every_section(tmp_path: Path) -> None:
         "package_size",
         "layer_bytecode",
         "cold_start",
+        "import_weight",
+        "budgets",
         "warm_latency",
         "scale",
         "onboarding",
@@ -44,12 +46,48 @@ def test_the_benchmark_runs_and_writes_every_section(tmp_path: Path) -> None:
         "reconciler",
     }
     assert all(row["failed_first_events"] == 0 for row in results["cold_start"])
-    floor = results["cold_start_floor"]
-    assert floor["function"] == "tenant_api"
-    assert floor["floor_ms"] > 0
-    assert floor["baseline_ms"] == next(
-        r["baseline_ms"] for r in results["cold_start"] if r["function"] == "tenant_api"
-    )
+    # Every function: its ratio to bare boto3, and to the stack floor of its own Powertools features,
+    # with the floor's budget and the verdict (smoke figures are one run each: no verdict is asserted).
+    floors = {row["function"]: row["floor"] for row in results["cold_start"]}
+    assert floors == {
+        "tenant_api": "api",
+        "app_api": "api",
+        "provisioning": "batch",
+        "tenant_provisioner": "parser",
+        "provisioning_completion": "parser",
+        "authorizer": "core",
+        "reconciler": "core",
+    }
+    assert set(results["cold_start_floors"]) == {"core", "api", "batch", "parser"}
+    for row in results["cold_start"]:
+        assert row["tenancy_ms"] > 0
+        assert row["baseline_ms"] > 0
+        assert row["floor_ms"] > 0
+        assert row["ratio"] > 0  # to bare boto3: reported, no budget
+        assert row["ratio_to_floor"] > 0
+        assert row["budget_to_floor"] == 1.05
+        assert row["within_budget"] is (row["ratio_to_floor"] <= 1.05)
+    # Every function's handler import, by -X importtime, against the committed figures of the
+    # commit before the layer's restructure, with both budgets stated.
+    imports = results["import_weight"]
+    assert imports["before"]["commit"].startswith("a46471f")
+    assert imports["before"]["file"] == "bench/baselines/import_weight_before.json"
+    assert imports["budget"]["module_tolerance"] == 0
+    assert imports["budget"]["time_tolerance"] > 0
+    assert "-X importtime" in imports["method"]
+    assert {row["function"] for row in imports["functions"]} == set(floors)
+    for row in imports["functions"]:
+        assert row["modules"] > 0
+        assert row["import_us"] > 0
+        if imports["comparable"]:
+            assert row["modules_before"] > 0
+            assert row["modules_budget"] == row["modules_before"]
+            assert row["weight_budget"] == round(1 + imports["budget"]["time_tolerance"], 3)
+            assert row["within_budget"] is (row["modules_ok"] and row["weight_ok"])
+    budgets = results["budgets"]
+    assert set(budgets) == {"cold_start", "import_weight", "all_within"}
+    for found in (budgets["cold_start"], budgets["import_weight"]):
+        assert sorted(found["within"] + found["over"] + found["not_evaluated"]) == sorted(floors)
     assert results["package_size"][0]["runtime_provided_packages_bundled"] == []
     bytecode = results["layer_bytecode"]
     if bytecode["runs"]:  # where the runtime's interpreter exists (as `make build` needs it)

@@ -1,0 +1,91 @@
+"""The bench's budget verdicts (bench/budgets.py): pure functions of the measured figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench.budgets import FLOOR_BUDGET, cold_start_verdict, import_verdict, summary
+
+
+def test_cold_start_is_judged_against_the_floor_and_reports_the_boto3_ratio() -> None:
+    verdict = cold_start_verdict(tenancy_ms=500.0, baseline_ms=400.0, floor_ms=480.0)
+    assert verdict["ratio"] == 1.25  # to bare boto3: reported, no budget
+    assert verdict["floor_over_baseline"] == 1.2
+    assert verdict["ratio_to_floor"] == 1.04
+    assert verdict["budget_to_floor"] == FLOOR_BUDGET == 1.05
+    assert verdict["within_budget"] is True
+
+
+@pytest.mark.parametrize(
+    ("tenancy_ms", "within"),
+    [(504.0, True), (525.0, True), (526.0, True), (528.0, False), (600.0, False), (300.0, True)],
+)
+def test_the_floor_budget_is_taken_on_the_ratio_as_reported(tenancy_ms: float, within: bool) -> None:
+    # 526 / 500 = 1.052, reported as 1.05: within; 528 / 500 = 1.056, reported as 1.06: over.
+    verdict = cold_start_verdict(tenancy_ms=tenancy_ms, baseline_ms=400.0, floor_ms=500.0)
+    assert verdict["within_budget"] is within
+    assert (verdict["ratio_to_floor"] <= 1.05) is within
+
+
+def weight(us: int, modules: int, cpu_us: int, normalized: float) -> dict[str, Any]:
+    return {"cumulative_us": us, "modules": modules, "cpu_us": cpu_us, "normalized": normalized}
+
+
+def test_an_import_as_heavy_as_before_is_within_budget() -> None:
+    verdict = import_verdict(weight(500, 400, 400, 1.25), weight(450, 400, 360, 1.25), 0.10, 0)
+    assert verdict["modules_ok"]
+    assert verdict["weight_ok"]
+    assert verdict["within_budget"]
+    assert verdict["weight_vs_before"] == 1.0
+    assert verdict["modules_budget"] == 400
+    assert verdict["weight_budget"] == 1.1
+    assert (verdict["import_us"], verdict["import_us_before"]) == (500, 450)
+    assert (verdict["import_cpu_us"], verdict["import_cpu_us_before"]) == (400, 360)
+
+
+def test_one_module_more_than_before_is_over_budget() -> None:
+    verdict = import_verdict(weight(450, 401, 360, 1.25), weight(450, 400, 360, 1.25), 0.10, 0)
+    assert not verdict["modules_ok"]
+    assert verdict["weight_ok"]
+    assert verdict["within_budget"] is False
+
+
+def test_a_module_tolerance_is_honoured() -> None:
+    assert import_verdict(weight(1, 402, 1, 1.0), weight(1, 400, 1, 1.0), 0.10, 2)["modules_ok"]
+
+
+def test_the_time_is_compared_normalized_within_the_tolerance() -> None:
+    before = weight(450, 400, 360, 1.25)
+    # Twice the microseconds on a machine twice as slow: the same normalized weight.
+    assert import_verdict(weight(900, 400, 720, 1.25), before, 0.10, 0)["within_budget"]
+    assert import_verdict(weight(900, 400, 720, 1.375), before, 0.10, 0)["weight_ok"]  # exactly 1.1
+    over = import_verdict(weight(900, 400, 720, 1.40), before, 0.10, 0)
+    assert over["weight_vs_before"] == 1.12
+    assert not over["weight_ok"]
+    assert over["within_budget"] is False
+
+
+def test_the_summary_names_the_functions_within_over_and_not_evaluated() -> None:
+    results = {
+        "cold_start": [
+            {"function": "a", "within_budget": True},
+            {"function": "b", "within_budget": False},
+        ],
+        "import_weight": {
+            "functions": [{"function": "a", "within_budget": True}, {"function": "b", "within_budget": None}]
+        },
+    }
+    found = summary(results)
+    assert found["cold_start"]["within"] == ["a"]
+    assert found["cold_start"]["over"] == ["b"]
+    assert found["import_weight"]["not_evaluated"] == ["b"]
+    assert "1.05x" in found["cold_start"]["budget"]
+    assert found["all_within"] is False
+
+
+def test_the_summary_is_all_within_only_when_every_evaluated_row_is() -> None:
+    rows = [{"function": "a", "within_budget": True}]
+    assert summary({"cold_start": rows, "import_weight": {"functions": rows}})["all_within"] is True
+    assert summary({"warm_latency": []}) == {"all_within": False}  # nothing budgeted ran
