@@ -66,17 +66,19 @@ def section(results: dict[str, Any]) -> str:
             )
             + ".",
             "",
-            "| function | modules before → now | importtime ms before → now | import CPU ms before → now "
+            "| function | modules before → now (outside Tenancy) | importtime ms before → now "
+            "| import CPU ms before → now "
             "| normalized weight vs before | budget | within |",
             "|---|---|---|---|---|---|---|",
         ]
         for r in weight["functions"]:
             lines.append(
                 f"| {r['function']} | {r.get('modules_before', '-')} → {r['modules']} "
+                f"({r.get('foreign_modules_before', '-')} → {r.get('foreign_modules', '-')}) "
                 f"| {_ms(r.get('import_us_before'))} → {_ms(r['import_us'])} "
                 f"| {_ms(r.get('import_cpu_us_before'))} → {_ms(r.get('import_cpu_us'))} "
                 f"| {r.get('weight_vs_before', '-')} "
-                f"| ≤ {r.get('modules_budget', '-')} modules, ≤ {r.get('weight_budget', '-')} "
+                f"| ≤ {r.get('modules_budget', '-')} modules outside Tenancy, ≤ {r.get('weight_budget', '-')} "
                 f"| {_verdict(r.get('within_budget'))} |"
             )
         lines.append("")

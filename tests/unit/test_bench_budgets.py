@@ -89,3 +89,14 @@ def test_the_summary_is_all_within_only_when_every_evaluated_row_is() -> None:
     rows = [{"function": "a", "within_budget": True}]
     assert summary({"cold_start": rows, "import_weight": {"functions": rows}})["all_within"] is True
     assert summary({"warm_latency": []}) == {"all_within": False}  # nothing budgeted ran
+
+
+def test_with_foreign_counts_only_modules_outside_tenancy_are_budgeted() -> None:
+    before = {**weight(450, 400, 360, 1.25), "foreign_modules": 380}
+    more_of_ours = {**weight(450, 420, 360, 1.25), "foreign_modules": 380}
+    verdict = import_verdict(more_of_ours, before, 0.10, 0)
+    assert verdict["modules_ok"]
+    assert verdict["within_budget"]
+    assert (verdict["modules"], verdict["modules_budget"]) == (420, 380)
+    one_foreign_more = {**weight(450, 401, 360, 1.25), "foreign_modules": 381}
+    assert not import_verdict(one_foreign_more, before, 0.10, 0)["modules_ok"]

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from tenancy.contracts.resources import ProvisionedResources
 from tenancy.contracts.tiers import Tier
 
 
@@ -33,14 +34,6 @@ class TenantLifecycleDetail(_Detail):
     slug: str
     # Added field (optional): TenantOnboarding carries the first admin's email.
     admin_email: str | None = None
-
-
-class ProvisionedResources(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
-
-    s3_prefix: str | None = None
-    dedicated_bucket: str | None = None
-    dedicated_table: str | None = None
 
 
 class TenantProvisionedDetail(_Detail):

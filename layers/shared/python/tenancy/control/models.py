@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from tenancy.common.fields import NAME_PATTERN, Email, Request, Version
-from tenancy.contracts.events import ProvisionedResources
+from tenancy.contracts.resources import ProvisionedResources
 from tenancy.contracts.tiers import Isolation, Tier
 
 

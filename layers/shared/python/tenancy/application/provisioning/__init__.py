@@ -36,13 +36,13 @@ from tenancy.common.names import (
 from tenancy.common.observability import count, logger
 from tenancy.common.timestamps import now_iso
 from tenancy.contracts.events import (
-    ProvisionedResources,
     ResultStatus,
     TenantDeprovisionedDetail,
     TenantLifecycleDetail,
     TenantProvisionedDetail,
 )
 from tenancy.contracts.publisher import Event, EventPublisher
+from tenancy.contracts.resources import ProvisionedResources
 from tenancy.contracts.tiers import Isolation, isolation_for
 
 __all__ = ["Deadline", "Ledger", "OperationInProgress", "Provisioner", "StackStillInProgress"]
