@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = cloud.resources.settings if cloud.resources else None
         assert settings is not None
+        # `make token` reaches moto on AWS_PORT (4566 unless told): say it when it is another port.
+        token_port = "" if args.aws_port == 4566 else f" AWS_PORT={args.aws_port}"
         print(
             f"""Tenancy local cloud is up.
   API Gateway                         {cloud.api_url}
@@ -65,7 +67,7 @@ Try:
        -H 'Content-Type: application/json' \\
        -d '{{"name":"Acme","slug":"acme","tier":"PRO","adminEmail":"admin@acme.example"}}' {cloud.api_url}/tenants
   curl -s --aws-sigv4 "aws:amz:{REGION}:execute-api" --user "{ACCESS_KEY}:{SECRET_KEY}" {cloud.api_url}/tenants
-  TOKEN=$(make -s token TENANT=acme USER=admin@acme.example)      # once acme is PROVISIONED
+  TOKEN=$(make -s token TENANT=acme USER=admin@acme.example{token_port})      # once acme is PROVISIONED
   curl -s -H "Authorization: Bearer $TOKEN" {cloud.api_url}/me
   aws --endpoint-url {cloud.endpoint} dynamodb scan --table-name {settings.control_table_name}
 

@@ -226,3 +226,25 @@ def test_offboarding_removes_the_tenants_users(
     for user_id in user_ids:
         with pytest.raises(cognito.exceptions.UserNotFoundException):
             cognito.admin_get_user(UserPoolId=cloud.settings.user_pool_id, Username=user_id)
+
+
+def test_audit_bounds_are_instants_and_days_not_string_prefixes(
+    cloud: Cloud, app: ApiClient, onboard: Any
+) -> None:
+    """`to=…T11:24:50Z` ends at that instant (an entry at .544 is after it); `from` at a whole second
+    starts there; a date is the whole day; a date or time that does not exist is a 422."""
+    onboard("acme")
+    admin = admin_of(cloud, app, "acme")
+    agent = admin.post("/agents", {"name": "a"}).data
+    stamp = next(e for e in admin.get("/audit").data if e["resource"] == f"AGENT#{agent['agentId']}")[
+        "createdAt"
+    ]
+    second, day = stamp[:19] + "Z", stamp[:10]  # 2026-12-03T11:24:50Z, 2026-12-03
+    after_second = stamp > second.replace("Z", ".000Z")
+    ids = lambda query: [e["resource"] for e in admin.get(f"/audit?{query}").data]  # noqa: E731
+    assert f"AGENT#{agent['agentId']}" in ids(f"from={second}")
+    assert (f"AGENT#{agent['agentId']}" in ids(f"to={second}")) is not after_second
+    assert f"AGENT#{agent['agentId']}" in ids(f"from={day}&to={day}")
+    for impossible in ("2026-13-45", "2026-02-31", "2026-12-03T99:99", "2026-12-03T:"):
+        answer = admin.get(f"/audit?from={impossible}")
+        assert answer.status == 422, (impossible, answer.body)

@@ -27,3 +27,12 @@ def test_cursor_of_another_scope_is_refused() -> None:
 def test_malformed_cursors_are_refused(token: str) -> None:
     with pytest.raises(InvalidRequestError, match="cursor is invalid"):
         decode_cursor(token, "s", NAMES)
+
+
+def test_a_cursor_whose_key_leaves_the_partition_is_refused() -> None:
+    """A hand-made cursor with the right scope but another tenant's key: refused here, before
+    DynamoDB would answer a ValidationException (a start key outside the key condition)."""
+    forged = encode_cursor({**KEY, "PK": "TENANT#b"}, "s")
+    with pytest.raises(InvalidRequestError, match="cursor is invalid"):
+        decode_cursor(forged, "s", NAMES, pinned={"PK": "TENANT#a"})
+    assert decode_cursor(encode_cursor(KEY, "s"), "s", NAMES, pinned={"PK": "TENANT#a"}) == KEY

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from tenancy.common.errors import InvalidRequestError
@@ -15,8 +16,12 @@ def encode_cursor(key: dict[str, Any], scope: str) -> str:
     return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
 
 
-def decode_cursor(token: str, scope: str, key_names: frozenset[str]) -> dict[str, Any]:
-    """The start key inside `token`; a cursor that is malformed or issued for another scope is refused."""
+def decode_cursor(
+    token: str, scope: str, key_names: frozenset[str], pinned: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The start key inside `token`; a cursor that is malformed or issued for another scope is refused,
+    and so is one whose key leaves the query's partition (`pinned`: a hand-made cursor naming another
+    tenant's key would otherwise reach DynamoDB, which refuses a start key outside the key condition)."""
     invalid = InvalidRequestError("cursor is invalid", [{"field": "cursor", "message": "cursor is invalid"}])
     try:
         payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
@@ -26,6 +31,8 @@ def decode_cursor(token: str, scope: str, key_names: frozenset[str]) -> dict[str
         raise invalid
     key = payload["k"]
     if set(key) != key_names or not all(isinstance(value, str) for value in key.values()):
+        raise invalid
+    if any(key.get(name) != value for name, value in (pinned or {}).items()):
         raise invalid
     if payload.get("s") != scope:
         raise InvalidRequestError(

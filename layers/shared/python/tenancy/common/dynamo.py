@@ -192,12 +192,13 @@ def query_page(
     cursor: str | None,
     scope: str,
     key_names: frozenset[str],
+    pinned: Mapping[str, str] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of exactly `limit` items while more match (filters included), and an opaque cursor
     bound to `scope` that resumes after the last item returned."""
     query = {**query, "Limit": limit + 1}
     if cursor:
-        query["ExclusiveStartKey"] = to_item(decode_cursor(cursor, scope, key_names))
+        query["ExclusiveStartKey"] = to_item(decode_cursor(cursor, scope, key_names, pinned))
     raw: list[dict[str, Any]] = []
     while len(raw) <= limit:
         response = client.query(**query)

@@ -90,7 +90,13 @@ class ControlStore:
             query["ExpressionAttributeNames"]["#tier"] = "tier"
             query["ExpressionAttributeValues"][":tier"] = to_value(str(tier))
         raw, next_cursor = query_page(
-            self._client, query, limit=limit, cursor=cursor, scope=scope, key_names=key_names
+            self._client,
+            query,
+            limit=limit,
+            cursor=cursor,
+            scope=scope,
+            key_names=key_names,
+            pinned={pk_name: pk_value},
         )
         return Page([_tenant(item) for item in raw], next_cursor)
 

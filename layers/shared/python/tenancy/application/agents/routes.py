@@ -28,21 +28,21 @@ TenantAgents = Annotated[Agents, Depends(agents)]
 @router.post(
     "/agents",
     operation_id="createAgent",
-    responses=http.responses(201, "Agent", body=True, links={"agentId": LINKS}),
+    responses=http.responses(201, "Agent", errors=[403], body=True, links={"agentId": LINKS}),
 )
 def create_agent(body: CreateAgentRequest, agents: TenantAgents) -> Response[str]:
     return http.ok(service.create_agent(agents, body), status=201)
 
 
 @router.get(
-    "/agents", operation_id="listAgents", responses=http.responses(200, "Agent", errors=[400], page=True)
+    "/agents", operation_id="listAgents", responses=http.responses(200, "Agent", errors=[400, 403], page=True)
 )
 def list_agents(agents: TenantAgents, limit: Limit = 20, cursor: Cursor = None) -> Response[str]:
     return http.page(service.list_agents(agents, limit, cursor), limit=limit)
 
 
 @router.get(
-    "/agents/<agentId>", operation_id="getAgent", responses=http.responses(200, "Agent", errors=[404])
+    "/agents/<agentId>", operation_id="getAgent", responses=http.responses(200, "Agent", errors=[403, 404])
 )
 def get_agent(agentId: PathId, agents: TenantAgents) -> Response[str]:
     return http.ok(service.get_agent(agents, agentId))
@@ -51,13 +51,15 @@ def get_agent(agentId: PathId, agents: TenantAgents) -> Response[str]:
 @router.patch(
     "/agents/<agentId>",
     operation_id="updateAgent",
-    responses=http.responses(200, "Agent", errors=[404, 409], body=True),
+    responses=http.responses(200, "Agent", errors=[403, 404, 409], body=True),
 )
 def update_agent(agentId: PathId, body: UpdateAgentRequest, agents: TenantAgents) -> Response[str]:
     return http.ok(service.update_agent(agents, agentId, body))
 
 
-@router.delete("/agents/<agentId>", operation_id="deleteAgent", responses=http.responses(204, errors=[404]))
+@router.delete(
+    "/agents/<agentId>", operation_id="deleteAgent", responses=http.responses(204, errors=[403, 404])
+)
 def delete_agent(agentId: PathId, agents: TenantAgents) -> Response[str]:
     service.delete_agent(agents, agentId)
     return http.no_content()

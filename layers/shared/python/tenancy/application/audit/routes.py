@@ -16,6 +16,10 @@ from tenancy.common.http import Cursor, Limit
 
 router = http.router()
 TIMESTAMP = r"^\d{4}-\d{2}-\d{2}(T[0-9:.]+Z?)?$"
+BOUND = (
+    "UTC, inclusive: a date (`2026-12-03`, the whole day) or a time (`2026-12-03T11:24:50Z`, that "
+    "instant); a date or time that does not exist is a 422. Left out: open."
+)
 
 
 def trail(store: Store) -> AuditTrail:
@@ -33,8 +37,8 @@ TenantTrail = Annotated[AuditTrail, Depends(trail)]
 def get_audit(
     caller: Caller,
     trail: TenantTrail,
-    from_: Annotated[str, Query(alias="from", pattern=TIMESTAMP)] = "0000-01-01",
-    to: Annotated[str, Query(pattern=TIMESTAMP)] = "9999-12-31",
+    from_: Annotated[str | None, Query(alias="from", pattern=TIMESTAMP, description=BOUND)] = None,
+    to: Annotated[str | None, Query(pattern=TIMESTAMP, description=BOUND)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response[str]:

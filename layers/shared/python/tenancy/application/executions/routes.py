@@ -39,7 +39,7 @@ TenantAgents = Annotated[Agents, Depends(agents)]
 @router.post(
     "/agents/<agentId>/executions",
     operation_id="startExecution",
-    responses=http.responses(201, "Execution", errors=[404], body=True, links={"executionId": LINKS}),
+    responses=http.responses(201, "Execution", errors=[403, 404], body=True, links={"executionId": LINKS}),
 )
 def start_execution(
     agentId: PathId,
@@ -54,7 +54,7 @@ def start_execution(
 @router.get(
     "/agents/<agentId>/executions",
     operation_id="listExecutions",
-    responses=http.responses(200, "Execution", errors=[400, 404], page=True),
+    responses=http.responses(200, "Execution", errors=[400, 403, 404], page=True),
 )
 def list_executions(
     agentId: PathId,
@@ -71,7 +71,7 @@ def list_executions(
 @router.get(
     "/executions/<executionId>",
     operation_id="getExecution",
-    responses=http.responses(200, "Execution", errors=[404]),
+    responses=http.responses(200, "Execution", errors=[403, 404]),
 )
 def get_execution(executionId: PathId, executions: TenantExecutions) -> Response[str]:
     return http.ok(service.get_execution(executions, executionId))
@@ -80,7 +80,7 @@ def get_execution(executionId: PathId, executions: TenantExecutions) -> Response
 @router.patch(
     "/executions/<executionId>",
     operation_id="updateExecution",
-    responses=http.responses(200, "Execution", errors=[404, 409], body=True),
+    responses=http.responses(200, "Execution", errors=[403, 404, 409], body=True),
 )
 def update_execution(
     executionId: PathId, body: UpdateExecutionRequest, executions: TenantExecutions

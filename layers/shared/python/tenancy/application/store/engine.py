@@ -118,7 +118,13 @@ class TenantStore:
         scope = f"{self.tenant_id}|{kind.prefix}|{filters}"
         with self._inactive_if_gone():
             raw, next_cursor = query_page(
-                self._client, query, limit=limit, cursor=cursor, scope=scope, key_names=_KEY_NAMES
+                self._client,
+                query,
+                limit=limit,
+                cursor=cursor,
+                scope=scope,
+                key_names=_KEY_NAMES,
+                pinned={"PK": self._pk},
             )
         return Page([_view(item) for item in raw], next_cursor)
 
@@ -137,7 +143,13 @@ class TenantStore:
         scope = f"{self.tenant_id}|audit|{start}|{end}"
         with self._inactive_if_gone():
             raw, next_cursor = query_page(
-                self._client, query, limit=limit, cursor=cursor, scope=scope, key_names=_KEY_NAMES
+                self._client,
+                query,
+                limit=limit,
+                cursor=cursor,
+                scope=scope,
+                key_names=_KEY_NAMES,
+                pinned={"PK": self._pk},
             )
         return Page([_view(item) for item in raw], next_cursor)
 

@@ -24,16 +24,12 @@ class Kind:
     prefix: str  # `SK=<prefix>#<id>`, and `GSI1PK` (by type)
     id_attribute: str
     audit_name: str  # audit actions are `<audit_name>.<verb>`
+    label: str  # how messages name it ("user 42 not found")
     unique: Unique | None = None
 
-    @property
-    def label(self) -> str:
-        """How messages name it ("user 42 not found")."""
-        return self.prefix.lower()
 
-
-USER = Kind(keys.USER, "userId", "user", Unique("email", keys.EMAIL, "EMAIL_TAKEN"))
-AGENT = Kind(keys.AGENT, "agentId", "agent")
-EXECUTION = Kind(keys.EXECUTION, "executionId", "execution")
+USER = Kind(keys.USER, "userId", "user", "user", Unique("email", keys.EMAIL, "EMAIL_TAKEN"))
+AGENT = Kind(keys.AGENT, "agentId", "agent", "agent")
+EXECUTION = Kind(keys.EXECUTION, "executionId", "execution", "execution")
 
 KINDS: dict[str, Kind] = {kind.prefix: kind for kind in (USER, AGENT, EXECUTION)}

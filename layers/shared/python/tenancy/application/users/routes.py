@@ -33,7 +33,11 @@ TenantUsers = Annotated[Users, Depends(users)]
 Directory = Annotated[UserDirectory, Depends(directory)]
 
 
-@router.get("/me", operation_id="getMe", responses=http.responses(200, "Me", links={"userId": LINKS}))
+@router.get(
+    "/me",
+    operation_id="getMe",
+    responses=http.responses(200, "Me", links={"userId": LINKS}, errors=[403, 404]),
+)
 def get_me(caller: Caller, users: TenantUsers) -> Response[str]:
     return http.ok(service.me(users, caller))
 
