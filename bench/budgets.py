@@ -80,7 +80,7 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
         ),
         "import_weight": (
             (results.get("import_weight") or {}).get("functions"),
-            "handler import: modules ≤ before, normalized CPU time ≤ before x (1 + tolerance)",
+            "handler import: modules outside Tenancy ≤ before, normalized CPU time ≤ before x (1 + tolerance)",
         ),
     }
     for name, (rows, budget) in sections.items():

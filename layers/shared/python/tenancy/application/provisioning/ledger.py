@@ -53,6 +53,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tenancy.common.errors import TenancyError
 from tenancy.contracts.events import TenantLifecycleDetail
 
 LEDGER_PK_PREFIX = "LIFECYCLE#"
@@ -71,8 +72,11 @@ _CLAIM_CONDITION = (
 )
 
 
-class OperationInProgress(Exception):
+class OperationInProgress(TenancyError):
     """Another invocation holds the tenant's lease: nothing was done; retry the request later."""
+
+    status_code = 409
+    code = "OPERATION_IN_PROGRESS"
 
     def __init__(self, tenant_id: str, operation_id: str, running_until_ms: int | None) -> None:
         self.tenant_id = tenant_id

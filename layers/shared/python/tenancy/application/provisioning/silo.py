@@ -14,6 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from tenancy.common.errors import TenancyError
 from tenancy.common.observability import logger
 
 CREATED = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"}
@@ -22,12 +23,17 @@ DELETE_FAILED = {"DELETE_FAILED"}
 GONE = {"DELETE_COMPLETE"}
 
 
-class StackStillInProgress(Exception):
+class StackStillInProgress(TenancyError):
     """The stack is still changing and this invocation is out of time: retry to resume waiting."""
 
+    status_code = 503
+    code = "STACK_IN_PROGRESS"
 
-class StackFailed(Exception):
+
+class StackFailed(TenancyError):
     """The stack reached a failed state; the message says why."""
+
+    code = "STACK_FAILED"
 
 
 @dataclass(frozen=True)

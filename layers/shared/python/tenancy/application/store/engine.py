@@ -116,17 +116,7 @@ class TenantStore:
                 {f":f{i}": to_value(v) for i, (_, v) in enumerate(filters)}
             )
         scope = f"{self.tenant_id}|{kind.prefix}|{filters}"
-        with self._inactive_if_gone():
-            raw, next_cursor = query_page(
-                self._client,
-                query,
-                limit=limit,
-                cursor=cursor,
-                scope=scope,
-                key_names=_KEY_NAMES,
-                pinned={"PK": self._pk},
-            )
-        return Page([_view(item) for item in raw], next_cursor)
+        return self._page(query, scope, limit, cursor)
 
     def audit_trail(self, start: str, end: str, *, limit: int, cursor: str | None) -> Page[dict[str, Any]]:
         """Audit items with timestamps in [start, end] (ISO-8601), oldest first."""
@@ -141,6 +131,12 @@ class TenantStore:
             "ConsistentRead": True,
         }
         scope = f"{self.tenant_id}|audit|{start}|{end}"
+        return self._page(query, scope, limit, cursor)
+
+    def _page(
+        self, query: dict[str, Any], scope: str, limit: int, cursor: str | None
+    ) -> Page[dict[str, Any]]:
+        """One page of this partition's items; the cursor is bound to `scope` and to this partition."""
         with self._inactive_if_gone():
             raw, next_cursor = query_page(
                 self._client,
