@@ -25,11 +25,6 @@ def unique_sk(marker: str, value: str) -> str:
     return f"{marker}#{value}"
 
 
-def email_sk(email: str) -> str:
-    """The uniqueness marker of an email within a tenant (normalised: trimmed, lower-case)."""
-    return unique_sk(EMAIL, normalise_email(email))
-
-
 def normalise_email(email: str) -> str:
     return email.strip().lower()
 
