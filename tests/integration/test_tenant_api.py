@@ -214,9 +214,11 @@ def test_patch_errors(api: ApiClient) -> None:
     tenant = new_tenant(api)
     url = f"/tenants/{tenant['tenantId']}"
     assert api.patch(url, {"name": "x"}).status == 422  # version is required
-    assert (
-        api.patch(url, {"name": "x", "version": 1, "tier": "ENTERPRISE"}).status == 422
-    )  # tier is not editable
+    assert api.patch(url, {"version": 1}).status == 422  # nothing to change
+    assert api.patch(url, {"tier": "GOLD", "version": 1}).status == 422
+    crossing = api.patch(url, {"name": "x", "version": 1, "tier": "ENTERPRISE"})  # pool -> silo
+    assert (crossing.status, crossing.error["code"]) == (409, "ISOLATION_CHANGE_UNSUPPORTED")
+    assert crossing.error["details"] == [{"field": "tier", "message": "FREE → ENTERPRISE crosses pool/silo"}]
     assert api.patch("/tenants/unknown-id", {"name": "x", "version": 1}).status == 404
     assert api.get(url).data["version"] == 1
 

@@ -56,6 +56,9 @@ class Settings(BaseModel):
     # waiting in PROVISIONING/DEPROVISIONING longer than every retry of the provisioner can take.
     reconciler_redrive_after_seconds: int = 300
     reconciler_fail_after_seconds: int = 7200
+    # The stage's changes to the shipped plans (tenancy.contracts.plans.StagePlans, JSON; empty:
+    # none), from the CDK context `plans`.
+    plans: str = ""
 
     def model_post_init(self, _context: object) -> None:
         defaults = {

@@ -26,6 +26,8 @@ ONBOARDING = "TenantOnboarding"
 OFFBOARDING = "TenantOffboarding"
 PROVISIONED = "TenantProvisioned"
 DEPROVISIONED = "TenantDeprovisioned"
+# Every change of a tenant (name, tier, overrides, status), with the fields that changed.
+UPDATED = "TenantUpdated"
 
 
 def event_source(app_name: str, plane: str) -> str:

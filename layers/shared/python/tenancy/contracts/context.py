@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenancy.common.errors import Forbidden, Unauthenticated
+from tenancy.contracts.plans import EffectiveConfig, Overrides, StagePlans, effective_config
+from tenancy.contracts.tiers import Tier
 
 
 @dataclass(frozen=True)
@@ -18,9 +20,18 @@ class TenantContext:
     user_id: str
     role: str
     tier: str = ""
+    # The tenant's effective limits and flags when the authorizer let the request in
+    # (tenancy.contracts.plans.EffectiveConfig, compact JSON; empty when none was handed on).
+    config: str = ""
 
     def as_authorizer_context(self) -> dict[str, str]:
-        return {"tenantId": self.tenant_id, "userId": self.user_id, "role": self.role, "tier": self.tier}
+        return {
+            "tenantId": self.tenant_id,
+            "userId": self.user_id,
+            "role": self.role,
+            "tier": self.tier,
+            "config": self.config,
+        }
 
     @classmethod
     def from_authorizer_context(cls, context: Mapping[str, Any] | None) -> TenantContext:
@@ -32,6 +43,7 @@ class TenantContext:
                 str(context["userId"]),
                 str(context["role"]),
                 str(context.get("tier", "")),
+                str(context.get("config", "")),
             )
         except KeyError:
             raise Unauthenticated("no tenant context: the request did not pass the authorizer") from None
@@ -39,6 +51,13 @@ class TenantContext:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    def effective_config(self) -> EffectiveConfig:
+        """The tenant's limits and flags as the authorizer computed them (the plan's defaults for
+        the tier when the context carries none, e.g. an authorization cached before it did)."""
+        if self.config:
+            return EffectiveConfig.from_compact(self.config)
+        return effective_config(Tier(self.tier or Tier.FREE), Overrides(), StagePlans())
 
 
 def require_admin(caller: TenantContext) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from tenancy.contracts.resources import ProvisionedResources
-from tenancy.contracts.tiers import Tier
+from tenancy.contracts.tiers import Isolation, Tier
 
 
 class ResultStatus(StrEnum):
@@ -39,6 +40,21 @@ class TenantLifecycleDetail(_Detail):
 class TenantProvisionedDetail(_Detail):
     status: ResultStatus
     resources: ProvisionedResources = Field(default_factory=ProvisionedResources)
+    error: str | None = None
+
+
+class TenantUpdatedDetail(_Detail):
+    """Detail of TenantUpdated: published for every change of a tenant's name, tier, overrides or
+    status, with the names of the fields that changed and the tenant's state after the change.
+    Consumers order changes by `version` (a later version supersedes an earlier one)."""
+
+    changed_fields: list[str]
+    version: int
+    tenant_name: str
+    tier: Tier
+    isolation: Isolation
+    status: str
+    overrides: dict[str, Any] = Field(default_factory=dict)  # tenancy.contracts.plans.Overrides, stored form
     error: str | None = None
 
 

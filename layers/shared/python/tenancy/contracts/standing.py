@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from tenancy.contracts.plans import EffectiveConfig
+
 
 @dataclass(frozen=True)
 class TenantStanding:
@@ -17,6 +19,8 @@ class TenantStanding:
     status: str
     tier: str
     serving: bool  # may its users be let in (PROVISIONED)
+    # The tenant's limits and flags (plan, stage and its own overrides) at `config.version`.
+    config: EffectiveConfig | None = None
 
 
 class TenantStandings(Protocol):

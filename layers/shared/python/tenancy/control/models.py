@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from tenancy.common.fields import NAME_PATTERN, Email, Request, Version
+from tenancy.common.fields import NAME_PATTERN, Email, Request, Version, View
+from tenancy.contracts.plans import Flag, FlagValue, FlagValues, Limit, LimitValue, LimitValues
 from tenancy.contracts.resources import ProvisionedResources
 from tenancy.contracts.tiers import Isolation, Tier
 
@@ -61,6 +62,9 @@ class Tenant(BaseModel):
     # Set on entering PROVISIONING or DEPROVISIONING; the lifecycle events carry it and results
     # must echo it for the status to move.
     operation_id: str | None = Field(None, alias="operationId")
+    # The tenant's own overrides of its plan's limits and flags (tenancy.contracts.plans.Overrides,
+    # stored form: only the values it overrides).
+    overrides: dict[str, Any] = Field(default_factory=dict)
     version: int
     created_at: str = Field(alias="createdAt")
     updated_at: str = Field(alias="updatedAt")
@@ -79,9 +83,57 @@ class CreateTenantRequest(Request):
 
 
 class UpdateTenantRequest(Request):
-    name: TenantName
+    """Name, tier or both. A tier change is a plan change; one that would move the tenant between
+    pool and silo (to or from ENTERPRISE) is refused with 409 `ISOLATION_CHANGE_UNSUPPORTED`."""
+
+    name: TenantName | None = None
+    tier: Tier | None = None
     version: Version = Field(description="the version you read; a stale one is refused with 409")
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> UpdateTenantRequest:
+        if self.name is None and self.tier is None:
+            raise ValueError("give name, tier or both")
+        return self
+
+
+class ReplaceConfigRequest(Request):
+    """PUT: the tenant's overrides become exactly these (an empty body of limits and flags removes
+    them all)."""
+
+    limits: LimitValues = Field(default_factory=LimitValues)
+    flags: FlagValues = Field(default_factory=FlagValues)
+    version: Version = Field(description="the tenant's version you read; a stale one is refused with 409")
+
+
+class PatchConfigRequest(Request):
+    """PATCH (JSON merge patch): a value sets that override, `null` removes it, a name left out
+    stays as it is."""
+
+    limits: dict[str, LimitValue | None] = Field(default_factory=dict)
+    flags: dict[str, FlagValue | None] = Field(default_factory=dict)
+    version: Version = Field(description="the tenant's version you read; a stale one is refused with 409")
+
+    @model_validator(mode="after")
+    def _known_names(self) -> PatchConfigRequest:
+        unknown = [f"limits.{n}" for n in self.limits if n not in Limit.__members__.values()] + [
+            f"flags.{n}" for n in self.flags if n not in Flag.__members__.values()
+        ]
+        if unknown:
+            raise ValueError(f"unknown limit or flag: {', '.join(unknown)}")
+        return self
+
+
+class TenantConfig(View):
+    """A tenant's effective configuration: each limit and flag with where it came from."""
+
+    tenantId: str
+    tier: Tier
+    version: int
+    limits: dict[str, dict[str, Any]]
+    flags: dict[str, dict[str, Any]]
+    overrides: dict[str, Any]
 
 
 # The views the control API answers with, by the name its routes document them under.
-VIEWS: dict[str, type[BaseModel]] = {"Tenant": Tenant}
+VIEWS: dict[str, type[BaseModel]] = {"Tenant": Tenant, "TenantConfig": TenantConfig}

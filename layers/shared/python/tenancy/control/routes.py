@@ -1,4 +1,5 @@
-"""The tenants routes of the control API (IAM-authorized): register, read, rename, offboard, retry.
+"""The tenants routes of the control API (IAM-authorized): register, read, update (name, tier),
+offboard, retry, and the tenant's configuration (effective limits and flags, overrides).
 
 Every route calls one operation of `tenancy.control.tenants`, given the control store through
 Powertools' dependency injection.
@@ -23,12 +24,19 @@ from tenancy.common.idempotency import HEADER, KEY_PATTERN, Answer, answer_once
 from tenancy.common.keys import checked_id
 from tenancy.common.observability import bind_tenant, count
 from tenancy.contracts.tiers import Tier
-from tenancy.control import tenants
-from tenancy.control.models import CreateTenantRequest, Status, Tenant, UpdateTenantRequest
+from tenancy.control import configuration, tenants
+from tenancy.control.models import (
+    CreateTenantRequest,
+    PatchConfigRequest,
+    ReplaceConfigRequest,
+    Status,
+    Tenant,
+    UpdateTenantRequest,
+)
 from tenancy.control.store import ControlStore
 
 router = http.router()
-LINKS = ("getTenant", "updateTenant", "offboardTenant", "retryTenant")
+LINKS = ("getTenant", "updateTenant", "offboardTenant", "retryTenant", "getTenantConfig")
 OFFBOARDING = (
     "Starts offboarding (202, `OFFBOARDING`). The tenant is not deleted: it stays readable as a "
     "tombstone while its resources are removed, and afterwards as `DEPROVISIONED`, so a `GET` after "
@@ -132,10 +140,44 @@ def get_tenant(tenantId: PathId, store: Store) -> Response[str]:
 @router.patch(
     "/tenants/<tenantId>",
     operation_id="updateTenant",
+    description="Rename the tenant, change its plan (`tier`), or both. A tier across the pool/silo line "
+    "(to or from ENTERPRISE) is refused with 409 `ISOLATION_CHANGE_UNSUPPORTED`, and nothing is written.",
     responses=http.responses(200, "Tenant", errors=[404, 409], body=True),
 )
 def update_tenant(tenantId: PathId, body: UpdateTenantRequest, store: Store) -> Response[str]:
-    return http.ok(view(tenants.rename(store, _bound(tenantId), body)))
+    return http.ok(view(configuration.update_tenant(store, _bound(tenantId), body)))
+
+
+@router.get(
+    "/tenants/<tenantId>/config",
+    operation_id="getTenantConfig",
+    description="The tenant's effective limits and flags, each with where it came from "
+    "(`plan`, `stage` or `tenant`), and its own overrides.",
+    responses=http.responses(200, "TenantConfig", errors=[404]),
+)
+def get_tenant_config(tenantId: PathId, store: Store) -> Response[str]:
+    return http.ok(configuration.config_view(configuration.get_config(store, _bound(tenantId))))
+
+
+@router.put(
+    "/tenants/<tenantId>/config",
+    operation_id="replaceTenantConfig",
+    description="Replace the tenant's overrides (optimistic locking on the tenant's `version`).",
+    responses=http.responses(200, "TenantConfig", errors=[404, 409], body=True),
+)
+def replace_tenant_config(tenantId: PathId, body: ReplaceConfigRequest, store: Store) -> Response[str]:
+    return http.ok(configuration.config_view(configuration.replace_config(store, _bound(tenantId), body)))
+
+
+@router.patch(
+    "/tenants/<tenantId>/config",
+    operation_id="patchTenantConfig",
+    description="Merge into the tenant's overrides: a value sets one, `null` removes one "
+    "(optimistic locking on the tenant's `version`).",
+    responses=http.responses(200, "TenantConfig", errors=[404, 409], body=True),
+)
+def patch_tenant_config(tenantId: PathId, body: PatchConfigRequest, store: Store) -> Response[str]:
+    return http.ok(configuration.config_view(configuration.patch_config(store, _bound(tenantId), body)))
 
 
 @router.delete(

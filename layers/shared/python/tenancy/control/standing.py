@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tenancy.contracts.standing import TenantStanding
+from tenancy.control.configuration import config_of
 from tenancy.control.models import Status
 from tenancy.control.store import ControlStore
 
@@ -14,5 +15,9 @@ class ControlPlaneStandings:
     def standing_of(self, tenant_id: str) -> TenantStanding:
         tenant = self._store.get(tenant_id)
         return TenantStanding(
-            tenant.tenant_id, str(tenant.status), str(tenant.tier), tenant.status is Status.PROVISIONED
+            tenant.tenant_id,
+            str(tenant.status),
+            str(tenant.tier),
+            tenant.status is Status.PROVISIONED,
+            config_of(tenant),
         )

@@ -1,7 +1,7 @@
 """The control-table store: tenants and their slug markers.
 
 Every write is conditional: creation with `attribute_not_exists(PK)` and the slug marker in the same
-transaction, renames with optimistic locking on `version`, status changes only from a status the
+transaction, changes of name, tier and overrides with optimistic locking on `version`, status changes only from a status the
 state machine allows. A refused write raises a domain error naming what it found.
 
 A write that committed is never reported as refused, even when botocore retried it after a lost
@@ -157,9 +157,24 @@ class ControlStore:
             ) from None
         return tenant
 
-    def rename(self, tenant_id: str, name: str, expected_version: int) -> Tenant:
-        """Optimistic locking on `version`; a tenant that is offboarding or offboarded is read-only."""
+    def update(
+        self,
+        tenant_id: str,
+        expected_version: int,
+        set_fields: dict[str, Any],
+        *,
+        isolation: str | None = None,
+    ) -> Tenant:
+        """Change the tenant's own fields (name, tier, overrides) under optimistic locking on
+        `version`; a tenant that is offboarding or offboarded is read-only. With `isolation`, the
+        write also requires the tenant to still be in that isolation (a tier change never crosses
+        the pool/silo line behind the check that allowed it)."""
         leaving = {f":leaving{i}": str(status) for i, status in enumerate(sorted(LEAVING))}
+        condition = f"#version = :expected AND NOT #status IN ({', '.join(leaving)})"
+        values: dict[str, Any] = {":expected": expected_version, **leaving}
+        if isolation is not None:
+            condition += " AND isolation = :isolation"
+            values[":isolation"] = isolation
 
         def refused(current: Tenant) -> Exception:
             if current.status in LEAVING:
@@ -177,11 +192,7 @@ class ControlStore:
             )
 
         return self._update(
-            tenant_id,
-            condition=f"#version = :expected AND NOT #status IN ({', '.join(leaving)})",
-            values={":expected": expected_version, **leaving},
-            set_fields={"name": name},
-            on_refused=refused,
+            tenant_id, condition=condition, values=values, set_fields=set_fields, on_refused=refused
         )
 
     def transition(

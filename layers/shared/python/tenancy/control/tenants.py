@@ -7,7 +7,7 @@ import uuid
 from tenancy.common.dynamo import Page
 from tenancy.common.timestamps import now_iso
 from tenancy.contracts.tiers import Tier, isolation_for
-from tenancy.control.models import CreateTenantRequest, Status, Tenant, UpdateTenantRequest
+from tenancy.control.models import CreateTenantRequest, Status, Tenant
 from tenancy.control.store import ControlStore
 
 
@@ -48,5 +48,3 @@ def get_tenant(store: ControlStore, tenant_id: str) -> Tenant:
     return store.get(tenant_id)
 
 
-def rename(store: ControlStore, tenant_id: str, request: UpdateTenantRequest) -> Tenant:
-    return store.rename(tenant_id, request.name, request.version)

@@ -53,7 +53,7 @@ class Members:
 def authorize(
     event: dict[str, Any], verifier: TokenVerifier, tenants: TenantStandings, members: Members
 ) -> dict[str, Any]:
-    """Allow (with {tenantId, userId, role, tier}) or Deny; raises Unauthenticated for a 401."""
+    """Allow (with {tenantId, userId, role, tier, config}) or Deny; raises Unauthenticated for a 401."""
     claims = verifier.verify(bearer_token(event.get("headers")))
     resource = api_wide_resource(str(event.get("methodArn", "")))
     try:
@@ -71,5 +71,6 @@ def authorize(
         logger.info("request denied", reason=refused.message)
         count("AuthorizerDenied")
         return policy(str(claims.get("cognito:username", "unknown")), "Deny", resource)
-    allowed = TenantContext(context.tenant_id, context.user_id, role, tenant.tier)
+    config = tenant.config.compact() if tenant.config else ""
+    allowed = TenantContext(context.tenant_id, context.user_id, role, tenant.tier, config)
     return policy(context.user_id, "Allow", resource, allowed.as_authorizer_context())
