@@ -17,6 +17,7 @@ from tenancy.common.names import (
     DEFAULT_STAGE,
     EVENT_BUS_SUFFIX,
     IDEMPOTENCY_TABLE_SUFFIX,
+    USAGE_TABLE_SUFFIX,
     STAGE_PATTERN,
     event_source,
     resource_name,
@@ -34,6 +35,7 @@ class Settings(BaseModel):
     control_table_name: str = ""
     app_table_name: str = ""
     idempotency_table_name: str = ""
+    usage_table_name: str = ""
     # How long the control-plane API replays the first answer to an `Idempotency-Key` (24 hours, the
     # convention of payment APIs); a key seen again after that is a new request.
     idempotency_expiry_seconds: int = 86400
@@ -65,6 +67,7 @@ class Settings(BaseModel):
             "control_table_name": CONTROL_TABLE_SUFFIX,
             "app_table_name": APP_TABLE_SUFFIX,
             "idempotency_table_name": IDEMPOTENCY_TABLE_SUFFIX,
+            "usage_table_name": USAGE_TABLE_SUFFIX,
             "event_bus_name": EVENT_BUS_SUFFIX,
         }
         for attribute, suffix in defaults.items():
