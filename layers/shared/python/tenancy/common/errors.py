@@ -39,6 +39,12 @@ class Forbidden(TenancyError):
     code = "FORBIDDEN"
 
 
+class FeatureDisabledError(Forbidden):
+    """A feature the tenant's plan (or its overrides) does not include: 403."""
+
+    code = "FEATURE_DISABLED"
+
+
 class TenantInactiveError(Forbidden):
     """A tenant request that reached an offboarded tenant's data (its partition is closed or its
     silo table gone), e.g. on an authorization API Gateway still had cached."""
@@ -54,6 +60,28 @@ class NotFoundError(TenancyError):
 class ConflictError(TenancyError):
     status_code = 409
     code = "CONFLICT"
+
+
+class LimitReachedError(ConflictError):
+    """A create that would take the tenant past a count limit of its plan (users, agents, datasets,
+    storage): 409, until something is deleted or the plan changes. Details name the limit."""
+
+    code = "LIMIT_REACHED"
+
+
+class TooManyRequestsError(TenancyError):
+    """The tenant's request rate (`RATE_LIMITED`) or daily quota (`QUOTA_EXCEEDED`) is spent: 429,
+    with `Retry-After`."""
+
+    status_code = 429
+    code = "RATE_LIMITED"
+
+    def __init__(
+        self, message: str, details: Any = None, *, code: str = "RATE_LIMITED", retry_after: int = 1
+    ) -> None:
+        super().__init__(message, details)
+        self.code = code
+        self.retry_after = retry_after
 
 
 class SlugTakenError(ConflictError):
