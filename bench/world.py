@@ -168,10 +168,16 @@ def api_event(
 
 
 def app_context(tenant_id: str) -> dict[str, str]:
+    """An admin of a PRO tenant whose agent limit the warm benchmark's creates never reach."""
+    from tenancy.contracts.plans import LimitValues, Overrides, StagePlans, effective_config
+    from tenancy.contracts.tiers import Tier
+
+    config = effective_config(Tier.PRO, Overrides(limits=LimitValues(agents=1_000_000)), StagePlans())
     return {
         "tenantId": tenant_id,
         "userId": f"admin-{tenant_id}",
         "role": "admin",
         "tier": "PRO",
+        "config": config.compact(),
         "principalId": "bench",
     }

@@ -129,6 +129,15 @@ def cancelled_attribute(error: Exception, index: int, name: str) -> str | None:
     return str(value) if value is not None else None
 
 
+def cancelled_number(error: Exception, index: int, name: str) -> int | None:
+    """A number attribute of the item that failed the condition of write `index` in a cancelled
+    transaction (ALL_OLD); None if the item or the attribute was absent."""
+    reasons = _cancellations(error)
+    item = reasons[index].get("Item", {}) if index < len(reasons) else {}
+    value = item.get(name, {}).get("N")
+    return int(value) if value is not None else None
+
+
 def is_condition_failure(error: Exception) -> bool:
     response = getattr(error, "response", None) or {}
     return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")

@@ -1,6 +1,7 @@
 """A tenant's data, reached as that tenant: its route (SSM, TTL-cached) and clients with credentials
 scoped to it (STS session tag `TenantId`, cached until near expiry). The app API and the
-authorizer both open a tenant's store this way; each execution environment holds one."""
+authorizer both open a tenant's store this way; each execution environment holds one. Metered
+creates (executions) are counted in the usage table, in the same transaction, as the tenant."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from tenancy.common.config import Settings
 
 
 class TenantData:
-    def __init__(self, router: Router, credentials: TenantCredentials) -> None:
+    def __init__(
+        self, router: Router, credentials: TenantCredentials, usage_table: str | None = None
+    ) -> None:
         self.router = router
         self.credentials = credentials
+        self.usage_table = usage_table
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TenantData:
@@ -22,10 +26,11 @@ class TenantData:
         return cls(
             Router(routes, settings.route_cache_seconds),
             TenantCredentials(client("sts"), settings.tenant_access_role_arn, client_with_credentials),
+            settings.usage_table_name,
         )
 
     def store(self, tenant_id: str, actor: Actor) -> TenantStore:
         """The store bound to `tenant_id`, in its own table (pool or silo), as the tenant."""
         route = self.router.resolve(tenant_id)
         dynamodb = self.credentials.client("dynamodb", tenant_id)
-        return TenantStore(dynamodb, route.table_name, tenant_id, actor)
+        return TenantStore(dynamodb, route.table_name, tenant_id, actor, usage_table=self.usage_table)

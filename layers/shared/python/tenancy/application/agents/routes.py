@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
 
-from tenancy.application.access.dependencies import Store
+from tenancy.application.access.dependencies import Caller, Store
 from tenancy.application.agents import service
 from tenancy.application.agents.models import CreateAgentRequest, UpdateAgentRequest
 from tenancy.application.agents.repository import Agents
@@ -28,10 +28,10 @@ TenantAgents = Annotated[Agents, Depends(agents)]
 @router.post(
     "/agents",
     operation_id="createAgent",
-    responses=http.responses(201, "Agent", errors=[403], body=True, links={"agentId": LINKS}),
+    responses=http.responses(201, "Agent", errors=[403, 409], body=True, links={"agentId": LINKS}),
 )
-def create_agent(body: CreateAgentRequest, agents: TenantAgents) -> Response[str]:
-    return http.ok(service.create_agent(agents, body), status=201)
+def create_agent(body: CreateAgentRequest, caller: Caller, agents: TenantAgents) -> Response[str]:
+    return http.ok(service.create_agent(agents, caller, body), status=201)
 
 
 @router.get(

@@ -6,10 +6,12 @@ from tenancy.application.agents.models import Agent, CreateAgentRequest, UpdateA
 from tenancy.application.agents.repository import Agents
 from tenancy.common.dynamo import Page
 from tenancy.common.errors import InvalidRequestError
+from tenancy.contracts.context import TenantContext
 
 
-def create_agent(agents: Agents, request: CreateAgentRequest) -> Agent:
-    return agents.add(request.model_dump())
+def create_agent(agents: Agents, caller: TenantContext, request: CreateAgentRequest) -> Agent:
+    """Within the caller's tenant's agent limit (409 `LIMIT_REACHED` beyond it)."""
+    return agents.add(request.model_dump(), caller.effective_config())
 
 
 def list_agents(agents: Agents, limit: int, cursor: str | None) -> Page[Agent]:

@@ -18,7 +18,7 @@ from tenancy.application.access.routing import Route, RouteStore
 from tenancy.application.provisioning import pool
 from tenancy.application.provisioning.ledger import Ledger, OperationInProgress
 from tenancy.application.provisioning.silo import Deadline, SiloStacks, StackStillInProgress
-from tenancy.application.store import keys
+from tenancy.application.store import keys, kinds
 from tenancy.application.store.engine import Actor, TenantStore
 from tenancy.application.users.directory import UserDirectory
 from tenancy.application.users.repository import Users
@@ -172,7 +172,8 @@ class Provisioner:
             else:
                 resources = self._provision_pool(tenant_id)
             table = resources.dedicated_table or self.settings.app_table_name
-            self._tenant_store(tenant_id, table).open_partition()  # every tenant write requires it
+            # Every tenant write requires the partition marker; the counters start at zero.
+            self._tenant_store(tenant_id, table).open_partition(kinds.COUNTED)
             if detail.admin_email:
                 self._create_first_admin(tenant_id, table, detail.admin_email)
         except StackStillInProgress:
@@ -228,7 +229,8 @@ class Provisioner:
 
     def _create_first_admin(self, tenant_id: str, table: str, email: str) -> None:
         """The tenant's first admin: its USER#/EMAIL# items and Cognito user (idempotent: the id is
-        derived from tenant and email, so a redelivery finds what the first attempt created)."""
+        derived from tenant and email, so a redelivery finds what the first attempt created). It is
+        counted against the users limit but never refused by it: a tenant always has its admin."""
         user_id = str(
             uuid.uuid5(uuid.NAMESPACE_URL, f"tenancy:{tenant_id}:admin:{keys.normalise_email(email)}")
         )

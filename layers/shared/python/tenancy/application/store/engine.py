@@ -5,6 +5,12 @@ builds every key itself, so no call can name another tenant's partition. Every w
 condition pinning `PK = TENANT#<tenantId>` (or `attribute_not_exists(PK)` for a new item) and its
 audit item, in one transaction. Transactions carry an idempotency token, and an email marker names
 its owner, so a retried write that committed the first time is reported as the success it was.
+
+A counted kind (`Kind.limit`) has a counter item `COUNT#<prefix>` updated in the same transaction as
+each create (`+1`, refused at the plan's limit) and delete (`-1`), so racing creates cannot pass the
+limit. A counter that does not exist yet (a tenant whose items predate counting) is seeded with the
+number of items the partition holds, then the write is tried again. A metered kind (`Kind.metered`)
+adds one to that counter of the day's usage item (usage table) in the create's transaction.
 """
 
 from __future__ import annotations
@@ -18,11 +24,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from tenancy.application.store import keys
-from tenancy.application.store.kinds import Kind
+from tenancy.application.store.kinds import KINDS, Kind
 from tenancy.common.dynamo import (
     Page,
     cancellation_reasons,
     cancelled_attribute,
+    cancelled_number,
     from_item,
     is_condition_failure,
     query_page,
@@ -31,12 +38,21 @@ from tenancy.common.dynamo import (
     transact_write,
     update_expression,
 )
-from tenancy.common.errors import ConflictError, NotFoundError, StaleVersionError, TenantInactiveError
+from tenancy.common.errors import (
+    ConflictError,
+    LimitReachedError,
+    NotFoundError,
+    StaleVersionError,
+    TenantInactiveError,
+)
 from tenancy.common.keys import tenant_pk
 from tenancy.common.timestamps import now_iso
+from tenancy.contracts import usage
+from tenancy.contracts.plans import Limit
 
 _KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
 _KEY_NAMES = frozenset({"PK", "SK"})
+_COUNT = "n"  # the counter item's attribute
 
 
 class ValueTakenError(ConflictError):
@@ -63,27 +79,56 @@ class Change:
     resource: str
 
 
+class _CounterMissing(Exception):
+    """The counter of a counted kind does not exist yet: seed it, then write again."""
+
+
 class TenantStore:
-    def __init__(self, client: Any, table_name: str, tenant_id: str, actor: Actor) -> None:
+    def __init__(
+        self, client: Any, table_name: str, tenant_id: str, actor: Actor, *, usage_table: str | None = None
+    ) -> None:
+        """`usage_table`: where metered creates are counted (none: they are not, e.g. the provisioner)."""
         self._client = client
         self._table = table_name
         self.tenant_id = tenant_id
         self._pk = tenant_pk(tenant_id)
         self._actor = actor
+        self._usage_table = usage_table
 
     # --- the partition ---------------------------------------------------------------------
 
-    def open_partition(self) -> None:
-        """Write the marker every tenant write requires (idempotent); the provisioner does, first."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_item({**self._key(keys.PARTITION, typed=False), "openedAt": now_iso()}),
-                ConditionExpression="attribute_not_exists(PK)",
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
+    def open_partition(self, counted: tuple[Kind, ...] = ()) -> None:
+        """Write the marker every tenant write requires, and a zero counter of each `counted` kind
+        (idempotent: what exists is left as it is); the provisioner does, first."""
+        opened = now_iso()
+        items = [{**self._key(keys.PARTITION, typed=False), "openedAt": opened}]
+        items += [{**self._key(keys.count_sk(kind.prefix), typed=False), _COUNT: 0} for kind in counted]
+        for item in items:
+            try:
+                self._client.put_item(
+                    TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(PK)"
+                )
+            except ClientError as error:
+                if not is_condition_failure(error):
+                    raise
+
+    def counts(self) -> dict[Limit, int]:
+        """How many items of each counted kind the tenant holds, by the limit that caps the kind
+        (one query; a kind whose counter does not exist yet is left out)."""
+        response = self._call(
+            "query",
+            TableName=self._table,
+            KeyConditionExpression="PK = :pk AND begins_with(SK, :count)",
+            ExpressionAttributeValues={":pk": to_value(self._pk), ":count": to_value(f"{keys.COUNT}#")},
+            ConsistentRead=True,
+        )
+        counted = {kind.prefix: kind.limit for kind in KINDS.values() if kind.limit is not None}
+        held = {}
+        for item in map(from_item, response.get("Items", [])):
+            prefix = str(item["SK"]).removeprefix(f"{keys.COUNT}#")
+            if prefix in counted:
+                held[counted[prefix]] = int(item[_COUNT])
+        return held
 
     # --- reads -------------------------------------------------------------------------------
 
@@ -159,8 +204,26 @@ class TenantStore:
         change: Change,
         *,
         unique_value: str | None = None,
+        limit: int | None = None,
     ) -> dict[str, Any]:
-        """A new item; with `unique_value`, the marker of the kind's unique attribute too."""
+        """A new item; with `unique_value`, the marker of the kind's unique attribute too. A counted
+        kind's counter goes up by one in the same transaction, refused (`LimitReachedError`, nothing
+        written) when it is already at `limit` (None: counted, never refused)."""
+        try:
+            return self._create(kind, item_id, attributes, change, unique_value, limit)
+        except _CounterMissing:
+            self._seed_counter(kind)
+            return self._create(kind, item_id, attributes, change, unique_value, limit)
+
+    def _create(
+        self,
+        kind: Kind,
+        item_id: str,
+        attributes: dict[str, Any],
+        change: Change,
+        unique_value: str | None,
+        limit: int | None,
+    ) -> dict[str, Any]:
         now = now_iso()
         unique = kind.unique if unique_value is not None else None
         item = {
@@ -177,6 +240,11 @@ class TenantStore:
             marker = self._put(self._unique_marker(keys.unique_sk(unique.marker, unique_value), item_id, now))
             marker["Put"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
             writes.append(marker)
+        counter_at = len(writes)
+        if kind.limit is not None:
+            writes.append(self._count(kind, +1, limit))
+        if kind.metered is not None and self._usage_table is not None:
+            writes.append(self._meter(kind.metered))
         try:
             self._transact(writes, change, now)
         except ClientError as error:
@@ -191,6 +259,14 @@ class TenantStore:
                 ) from None
             if reasons[:1] == ["ConditionalCheckFailed"]:
                 raise ConflictError(f"{kind.label} {item_id} already exists") from None
+            if kind.limit is not None and reasons[counter_at : counter_at + 1] == ["ConditionalCheckFailed"]:
+                current = cancelled_number(error, counter_at, _COUNT)
+                if current is None:
+                    raise _CounterMissing from None
+                raise LimitReachedError(
+                    f"the tenant has {current} {kind.label}s, the most its plan allows ({kind.limit}: {limit})",
+                    {"limit": str(kind.limit), "maximum": limit, "current": current},
+                ) from None
             raise
         return _view(to_item(item))
 
@@ -246,7 +322,15 @@ class TenantStore:
         return self.get(kind, item_id)
 
     def delete(self, kind: Kind, item_id: str, change: Change, *, release_value: str | None = None) -> None:
-        """Delete the item; with `release_value`, the marker of its unique value (it must be its owner)."""
+        """Delete the item; with `release_value`, the marker of its unique value (it must be its owner).
+        A counted kind's counter goes down by one in the same transaction."""
+        try:
+            self._delete(kind, item_id, change, release_value)
+        except _CounterMissing:
+            self._seed_counter(kind)
+            self._delete(kind, item_id, change, release_value)
+
+    def _delete(self, kind: Kind, item_id: str, change: Change, release_value: str | None) -> None:
         now = now_iso()
         writes = [
             {
@@ -269,11 +353,17 @@ class TenantStore:
                     }
                 }
             )
+        counter_at = len(writes)
+        if kind.limit is not None:
+            writes.append(self._count(kind, -1, None))
         try:
             self._transact(writes, change, now)
         except ClientError as error:
-            if cancellation_reasons(error)[:1] == ["ConditionalCheckFailed"]:
+            reasons = cancellation_reasons(error)
+            if reasons[:1] == ["ConditionalCheckFailed"]:
                 raise NotFoundError(f"{kind.label} {item_id} not found") from None
+            if kind.limit is not None and reasons[counter_at : counter_at + 1] == ["ConditionalCheckFailed"]:
+                raise _CounterMissing from None
             raise
 
     # --- helpers -----------------------------------------------------------------------------
@@ -288,6 +378,74 @@ class TenantStore:
                 "TableName": self._table,
                 "Item": to_item(item),
                 "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+
+    def _count(self, kind: Kind, step: int, limit: int | None) -> dict[str, Any]:
+        """The counter's change, on the condition that it exists (and, with `limit`, is below it);
+        a refusal returns the counter (`ALL_OLD`), so the error says how many there are."""
+        condition = "attribute_exists(#n)" + (" AND #n < :limit" if limit is not None else "")
+        values = {":step": step, **({":limit": limit} if limit is not None else {})}
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": self._key(keys.count_sk(kind.prefix)),
+                "UpdateExpression": "ADD #n :step",
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#n": _COUNT},
+                "ExpressionAttributeValues": to_item(values),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+
+    def _meter(self, counter: str) -> dict[str, Any]:
+        """One more of `counter` on today's usage item (contracts.usage), kept `RETENTION_DAYS`."""
+        day = usage.today()
+        return {
+            "Update": {
+                "TableName": self._usage_table,
+                "Key": to_item(usage.day_key(self.tenant_id, day)),
+                "UpdateExpression": "ADD #c :one SET expiresAt = :expires",
+                "ExpressionAttributeNames": {"#c": counter},
+                "ExpressionAttributeValues": to_item({":one": 1, ":expires": usage.expires_at(day)}),
+            }
+        }
+
+    def _seed_counter(self, kind: Kind) -> None:
+        """A counter that does not exist yet starts at the number of items of the kind the partition
+        holds (the tenant's items predate counting), if no concurrent write seeded it first, and
+        only while the partition is open."""
+        held = 0
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :kind)",
+            "ExpressionAttributeValues": {":pk": to_value(self._pk), ":kind": to_value(f"{kind.prefix}#")},
+            "Select": "COUNT",
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._call("query", **query)
+            held += int(response.get("Count", 0))
+            if "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        counter = self._put({**self._key(keys.count_sk(kind.prefix), typed=False), _COUNT: held})
+        try:
+            with self._inactive_if_gone():
+                transact_write(self._client, [counter, self._partition_open()])
+        except ClientError as error:
+            reasons = cancellation_reasons(error)
+            if reasons[1:2] == ["ConditionalCheckFailed"]:
+                raise self._inactive() from None
+            if reasons[:1] != ["ConditionalCheckFailed"]:  # seeded by a concurrent write: fine
+                raise
+
+    def _partition_open(self) -> dict[str, Any]:
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": self._key(keys.PARTITION),
+                "ConditionExpression": "attribute_exists(PK)",
             }
         }
 
@@ -323,16 +481,9 @@ class TenantStore:
             "traceId": self._actor.trace_id,
             "createdAt": now,
         }
-        partition_open = {
-            "ConditionCheck": {
-                "TableName": self._table,
-                "Key": self._key(keys.PARTITION),
-                "ConditionExpression": "attribute_exists(PK)",
-            }
-        }
         try:
             with self._inactive_if_gone():
-                transact_write(self._client, [*writes, self._put(audit), partition_open])
+                transact_write(self._client, [*writes, self._put(audit), self._partition_open()])
         except ClientError as error:
             if cancellation_reasons(error)[-1:] == ["ConditionalCheckFailed"]:
                 raise self._inactive() from None

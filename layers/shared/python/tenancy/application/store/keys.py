@@ -13,6 +13,11 @@ AGENT = "AGENT"
 EXECUTION = "EXEC"
 AUDIT = "AUDIT"
 EMAIL = "EMAIL"
+# `SK=SECRET#<name>`: a tenant secret's metadata (never its value, which lives in Secrets Manager).
+SECRET = "SECRET"
+# `SK=COUNT#<kind>`: how many items of a counted kind the tenant holds (`n`), kept in the same
+# transaction as each create and delete of that kind, so a plan's count limit holds under races.
+COUNT = "COUNT"
 
 
 def item_sk(kind: str, item_id: str) -> str:
@@ -23,6 +28,11 @@ def item_sk(kind: str, item_id: str) -> str:
 def unique_sk(marker: str, value: str) -> str:
     """The marker item holding a value unique within the tenant (`EMAIL#<email>`)."""
     return f"{marker}#{value}"
+
+
+def count_sk(kind: str) -> str:
+    """The counter item of a counted kind (`COUNT#USER`, `COUNT#AGENT`)."""
+    return f"{COUNT}#{kind}"
 
 
 def normalise_email(email: str) -> str:

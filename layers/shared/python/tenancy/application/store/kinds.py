@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tenancy.application.store import keys
+from tenancy.contracts.plans import Limit
 
 
 @dataclass(frozen=True)
@@ -26,10 +27,22 @@ class Kind:
     audit_name: str  # audit actions are `<audit_name>.<verb>`
     label: str  # how messages name it ("user 42 not found")
     unique: Unique | None = None
+    # The plan limit that caps how many of this kind a tenant holds: the engine keeps a counter
+    # (`COUNT#<prefix>`) in the same transaction as every create and delete of the kind.
+    limit: Limit | None = None
+    # The usage counter (contracts.usage, the day's item) each create adds one to, in the same
+    # transaction as the create.
+    metered: str | None = None
 
 
-USER = Kind(keys.USER, "userId", "user", "user", Unique("email", keys.EMAIL, "EMAIL_TAKEN"))
-AGENT = Kind(keys.AGENT, "agentId", "agent", "agent")
-EXECUTION = Kind(keys.EXECUTION, "executionId", "execution", "execution")
+USER = Kind(
+    keys.USER, "userId", "user", "user", Unique("email", keys.EMAIL, "EMAIL_TAKEN"), limit=Limit.USERS
+)
+AGENT = Kind(keys.AGENT, "agentId", "agent", "agent", limit=Limit.AGENTS)
+EXECUTION = Kind(keys.EXECUTION, "executionId", "execution", "execution", metered="executions")
 
-KINDS: dict[str, Kind] = {kind.prefix: kind for kind in (USER, AGENT, EXECUTION)}
+# The metadata of a tenant secret, keyed by its name (the value is in Secrets Manager).
+SECRET = Kind(keys.SECRET, "name", "secret", "secret")
+
+KINDS: dict[str, Kind] = {kind.prefix: kind for kind in (USER, AGENT, EXECUTION, SECRET)}
+COUNTED: tuple[Kind, ...] = tuple(kind for kind in KINDS.values() if kind.limit is not None)

@@ -15,6 +15,7 @@ from tenancy.application.store import keys
 from tenancy.application.store.engine import Change, TenantStore
 from tenancy.application.store.kinds import Kind
 from tenancy.common.dynamo import Page
+from tenancy.contracts.plans import EffectiveConfig
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -44,15 +45,25 @@ class Repository(Generic[M]):
         verb: str = "create",
         *,
         unique_value: str | None = None,
+        limits: EffectiveConfig | None = None,
     ) -> M:
+        """`limits`: the caller's tenant's effective config; a counted kind is refused at its limit
+        (`LIMIT_REACHED`). None: counted, never refused (the provisioner's first admin)."""
         item = self.store.create(
             self.kind,
             item_id,
             {self.kind.id_attribute: item_id, **attributes},
             self._change(verb, item_id),
             unique_value=unique_value,
+            limit=self.limit(limits),
         )
         return self._model(item)
+
+    def limit(self, limits: EffectiveConfig | None) -> int | None:
+        """How many of this kind the tenant may hold under `limits` (None: not capped)."""
+        if limits is None or self.kind.limit is None:
+            return None
+        return limits.limit(self.kind.limit)
 
     def _update(
         self,

@@ -11,6 +11,7 @@ from tenancy.application.users.repository import Users
 from tenancy.common.dynamo import Page
 from tenancy.common.errors import ConflictError
 from tenancy.contracts.context import TenantContext, require_admin
+from tenancy.contracts.plans import EffectiveConfig
 
 
 def me(users: Users, caller: TenantContext) -> Me:
@@ -22,13 +23,23 @@ def create_user(
     users: Users, directory: UserDirectory, caller: TenantContext, request: CreateUserRequest
 ) -> User:
     require_admin(caller)
-    return add_user(users, directory, str(uuid.uuid4()), request.email, request.role)
+    return add_user(
+        users, directory, str(uuid.uuid4()), request.email, request.role, caller.effective_config()
+    )
 
 
-def add_user(users: Users, directory: UserDirectory, user_id: str, email: str, role: str) -> User:
-    """The USER# item and its EMAIL# marker first (uniqueness), then the Cognito user; if Cognito
-    refuses, the items are removed again so nothing is half-created."""
-    user = users.add(user_id, email, role)
+def add_user(
+    users: Users,
+    directory: UserDirectory,
+    user_id: str,
+    email: str,
+    role: str,
+    limits: EffectiveConfig | None = None,
+) -> User:
+    """The USER# item and its EMAIL# marker first (uniqueness, and the tenant's user limit under
+    `limits`), then the Cognito user; if Cognito refuses, the items are removed again so nothing
+    is half-created."""
+    user = users.add(user_id, email, role, limits)
     try:
         directory.create(user_id, keys.normalise_email(email), users.tenant_id, role)
     except Exception:

@@ -1,0 +1,1 @@
+"""The caller's tenant's configuration on the app API (`GET /config`)."""
