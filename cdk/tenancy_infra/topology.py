@@ -22,6 +22,8 @@ from tenancy.common.names import (
     OFFBOARDING,
     ONBOARDING,
     PROVISIONED,
+    UPDATED,
+    USAGE_TABLE_SUFFIX,
     event_source,
 )
 
@@ -90,6 +92,11 @@ APP_TABLE = TableSpec(
 IDEMPOTENCY_TABLE = TableSpec(
     suffix=IDEMPOTENCY_TABLE_SUFFIX, partition_key="id", sort_key=None, ttl_attribute="expiration"
 )
+
+# Metering (tenancy.contracts.usage): per tenant (`PK=TENANT#<id>`) one item per UTC day (counters and
+# the request limiter's bucket) and the counted requests' Idempotency-Key markers; TTL `expiresAt`.
+# The app API writes it as the tenant (LeadingKeys); the control API reads it.
+USAGE_TABLE = TableSpec(suffix=USAGE_TABLE_SUFFIX, ttl_attribute="expiresAt")
 
 # --- functions and their triggers ------------------------------------------------------------
 
@@ -175,6 +182,22 @@ class UserPoolSpec:
 
 USER_POOL = UserPoolSpec()
 
+# The platform's parameters in SSM, `/<app>/<stage>/platform/<name>` (tenancy.common.names
+# .platform_parameter): where the shared resources are, for tools and services outside the stack.
+# The CDK app publishes each (stacks/platform_parameters.py); the local cloud creates the same names
+# with its own values (localcloud/resources.py).
+PLATFORM_PARAMETERS: tuple[str, ...] = (
+    "app-table/name",
+    "app-table/arn",
+    "control-table/name",
+    "usage-table/name",
+    "pool-bucket/name",
+    "event-bus/name",
+    "event-bus/arn",
+    "silo-template/url",
+    "user-pool/id",
+)
+
 
 # --- what each function may do ------------------------------------------------------------------
 
@@ -190,6 +213,8 @@ class Access(Enum):
     CONTROL_TABLE_GET_ITEM = "control-table-get-item"
     # Powertools idempotency records: read, claim (conditional put), complete and release one record.
     IDEMPOTENCY_RECORDS = "idempotency-records"
+    # Items of the usage table by key or Query (GetItem, Query): any tenant's metering record.
+    USAGE_TABLE_READ = "usage-table-read"
     # Items of the pooled app table and its GSIs; never Scan.
     APP_TABLE_READ_WRITE = "app-table-read-write"
     # PutEvents on the app's event bus.
@@ -208,12 +233,19 @@ class Access(Enum):
     SILO_TABLE_ITEMS = "silo-table-items"
     # The tenants' routes in SSM (/<app>/<stage>/tenants/<tenantId>/): write, delete, read by path.
     TENANT_ROUTES_WRITE = "tenant-routes-write"
+    # Tenants' secrets in Secrets Manager (/<app>/<stage>/tenants/<tenantId>/<name>): list (account
+    # wide: ListSecrets has no resource-level permission) and delete without recovery (offboarding).
+    TENANT_SECRETS_DELETE = "tenant-secrets-delete"
     # Silo tenants' stacks: create (only with the silo stack role, which it may pass), describe, delete.
     SILO_STACKS = "silo-stacks"
     # Silo buckets: list, write the tenant marker, empty them (objects and versions) before deletion.
     SILO_BUCKETS_EMPTY = "silo-buckets-empty"
     # The silo template object (CloudFormation reads TemplateURL with the caller's credentials).
     SILO_TEMPLATE_READ = "silo-template-read"
+    # The tenants' discovery parameters in SSM, by name (/<app>/<stage>/tenants/<tenantId>/ followed
+    # by provisioning-status, provisioning-error, tier, config, version): read, write, delete. Never
+    # the routes beside them.
+    TENANT_DISCOVERY_WRITE = "tenant-discovery-write"
 
 
 @dataclass(frozen=True)
@@ -245,6 +277,10 @@ TENANT_API_ROUTES = (
     ApiRoute("PATCH", "/tenants/{tenantId}"),
     ApiRoute("DELETE", "/tenants/{tenantId}"),
     ApiRoute("POST", "/tenants/{tenantId}/retry"),
+    ApiRoute("GET", "/tenants/{tenantId}/config"),
+    ApiRoute("PUT", "/tenants/{tenantId}/config"),
+    ApiRoute("PATCH", "/tenants/{tenantId}/config"),
+    ApiRoute("GET", "/tenants/{tenantId}/usage"),
 )
 
 APP_API_ROUTES = (
@@ -264,6 +300,12 @@ APP_API_ROUTES = (
     ApiRoute("GET", "/executions/{executionId}"),
     ApiRoute("PATCH", "/executions/{executionId}"),
     ApiRoute("GET", "/audit"),
+    ApiRoute("GET", "/secrets"),
+    ApiRoute("PUT", "/secrets/{name}"),
+    ApiRoute("GET", "/secrets/{name}"),
+    ApiRoute("DELETE", "/secrets/{name}"),
+    ApiRoute("GET", "/config"),
+    ApiRoute("GET", "/usage"),
 )
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -272,9 +314,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         description="Control-plane REST API: register, read, update and offboard tenants",
         trigger=ApiTrigger(api=CONTROL_API, routes=TENANT_API_ROUTES),
         timeout_seconds=29,
-        environment=("CONTROL_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME"),
-        # Tenants, listed through GSI1 (all) and GSI2 (by status); the first answer to each key.
-        access=(Access.CONTROL_TABLE_READ_WRITE, Access.IDEMPOTENCY_RECORDS),
+        environment=("CONTROL_TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "PLANS", "USAGE_TABLE_NAME"),
+        # Tenants, listed through GSI1 (all) and GSI2 (by status); the first answer to each key; the
+        # tenants' usage (GET /tenants/{id}/usage).
+        access=(Access.CONTROL_TABLE_READ_WRITE, Access.IDEMPOTENCY_RECORDS, Access.USAGE_TABLE_READ),
     ),
     FunctionSpec(
         name="provisioning",
@@ -312,6 +355,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # Tenant users: the first admin at onboarding; disable and delete them at offboarding.
             Access.TENANT_USERS_CREATE_DELETE,
             Access.TENANT_ROUTES_WRITE,
+            # Offboarding deletes every secret under the tenant's path.
+            Access.TENANT_SECRETS_DELETE,
             # Silo tenants: one stack each, from the silo template, with the silo service role; its
             # bucket gets the prefix marker and is emptied before the stack is deleted.
             Access.SILO_STACKS,
@@ -338,20 +383,27 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         trigger=AuthorizerTrigger(api=APP_API),
         timeout_seconds=10,
         # The tenant's status (control table), then its user item with tenant-scoped credentials.
-        environment=("USER_POOL_ID", "USER_POOL_CLIENT_ID", "CONTROL_TABLE_NAME", "TENANT_ACCESS_ROLE_ARN"),
+        environment=(
+            "USER_POOL_ID",
+            "USER_POOL_CLIENT_ID",
+            "CONTROL_TABLE_NAME",
+            "TENANT_ACCESS_ROLE_ARN",
+            "PLANS",
+        ),
         # TENANT#<id>/METADATA, then the user's own item in the tenant's partition; no other data.
         access=(Access.CONTROL_TABLE_GET_ITEM, Access.TENANT_DATA_AS_TENANT),
     ),
     FunctionSpec(
         name="app_api",
-        description="Tenant-scoped application API: users, agents, executions, audit trail",
+        description="Tenant-scoped application API: users, agents, executions, audit trail, secrets",
         trigger=ApiTrigger(
             api=APP_API, routes=APP_API_ROUTES, authorization="CUSTOM", authorizer="authorizer"
         ),
         timeout_seconds=29,
-        environment=("TENANT_ACCESS_ROLE_ARN", "USER_POOL_ID"),
-        # No data access of its own: every item and object call goes through the tenant-access role,
-        # assumed per request with the TenantId session tag of the verified token.
+        # USAGE_TABLE_NAME: every request is counted there (the request limiter), as the tenant.
+        environment=("TENANT_ACCESS_ROLE_ARN", "USER_POOL_ID", "SECRETS_KMS_KEY_ID", "USAGE_TABLE_NAME"),
+        # No data access of its own: every item, object and secret call goes through the tenant-access
+        # role, assumed per request with the TenantId session tag of the verified token.
         access=(Access.TENANT_DATA_AS_TENANT, Access.TENANT_USERS_MANAGE),
     ),
     FunctionSpec(
@@ -362,6 +414,15 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         environment=("CONTROL_TABLE_NAME", "EVENT_BUS_NAME"),
         # Finds stuck tenants through the status index, moves them, re-publishes lifecycle requests.
         access=(Access.CONTROL_TABLE_READ_WRITE, Access.EVENTS_PUT),
+    ),
+    FunctionSpec(
+        name="tenant_updates",
+        description="TenantUpdated to the tenant's SSM discovery parameters (status, error, tier, config)",
+        trigger=RuleTrigger(rule="TenantUpdates", plane=CONTROL_PLANE, detail_types=(UPDATED,)),
+        timeout_seconds=30,
+        memory_mb=256,
+        # Reads the stored version, writes the newer values (tenancy.application.discovery).
+        access=(Access.TENANT_DISCOVERY_WRITE,),
     ),
 )
 

@@ -101,6 +101,9 @@ class ApiClient:
     def get(self, url: str) -> ApiResponse:
         return self.request("GET", url)
 
+    def put(self, url: str, body: Any = None, **kw: Any) -> ApiResponse:
+        return self.request("PUT", url, body, **kw)
+
     def patch(self, url: str, body: Any = None, **kw: Any) -> ApiResponse:
         return self.request("PATCH", url, body, **kw)
 

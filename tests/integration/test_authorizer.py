@@ -156,3 +156,28 @@ def test_a_token_for_the_same_email_in_each_of_two_tenants(
         assert (claims["custom:tenantId"], claims["cognito:username"]) == (tenant_id, user_ids[slug])
         me = app.as_user(token).get("/me")
         assert (me.status, me.data["userId"]) == (200, user_ids[slug])
+
+
+def test_the_context_carries_the_tenants_effective_config_at_its_current_version(
+    cloud: Cloud, app: ApiClient, api: ApiClient, onboard: Any
+) -> None:
+    """The app API learns the tenant's limits and flags from the authorizer's context: computed from
+    the tenant item read on this very authorization, so a change shows on the next one."""
+    from tenancy.contracts.plans import EffectiveConfig, Limit
+
+    tenant = onboard("acme", "PRO")
+    token = token_for(cloud, "admin@acme.example")
+    before = EffectiveConfig.from_compact(authorize(cloud, token)["context"]["config"])
+    assert (before.tier, before.limit(Limit.USERS)) == ("PRO", 100)
+    assert before.limits[Limit.USERS].source == "plan"
+    version = api.get(f"/tenants/{tenant['tenantId']}").data["version"]
+    assert (
+        api.put(f"/tenants/{tenant['tenantId']}/config", {"limits": {"users": 3}, "version": version}).status
+        == 200
+    )
+    after = EffectiveConfig.from_compact(authorize(cloud, token)["context"]["config"])
+    assert (after.limit(Limit.USERS), after.limits[Limit.USERS].source, after.version) == (
+        3,
+        "tenant",
+        version + 1,
+    )

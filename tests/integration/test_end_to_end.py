@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
+from localcloud.runtime import ROOT
 from tenancy.application.access.routing import RouteStore
 from tests.helpers.api import ApiClient
 from tests.helpers.cloud import Cloud
@@ -119,10 +120,17 @@ def test_duplicate_deliveries_everywhere_change_nothing(api: ApiClient, cloud: C
     cloud.drain()
     settled = api.get(f"/tenants/{tenant['tenantId']}").data
     # replay every event the bus carried, to every function that consumes it
+    consumers = {
+        "TenantOnboarding": "tenant_provisioner",
+        "TenantOffboarding": "tenant_provisioner",
+        "TenantProvisioned": "provisioning_completion",
+        "TenantDeprovisioned": "provisioning_completion",
+        "TenantUpdated": "tenant_updates",
+    }
     for event in cloud.bus_events():
-        consumer = (
-            "tenant_provisioner" if event["source"].endswith("control-plane") else "provisioning_completion"
-        )
+        consumer = consumers[event["detail-type"]]
+        if not (ROOT / "functions" / consumer / "handler.py").exists():
+            continue  # a consumer of this event not built yet
         assert cloud.runtime.invoke(consumer, event).error is None
     cloud.drain()
     assert api.get(f"/tenants/{tenant['tenantId']}").data == settled

@@ -72,13 +72,14 @@ def test_offboarding_is_moved_to_deprovisioning_and_announced(
     item = cloud.tenant_item(tenant["tenantId"])
     assert item is not None
     assert item["provisioningStatus"] == "DEPROVISIONING"
-    [event] = cloud.bus_events()
+    updated, event = cloud.bus_events()
+    assert (updated["detail-type"], updated["detail"]["status"]) == ("TenantUpdated", "OFFBOARDING")
     assert event["detail-type"] == "TenantOffboarding"
     assert event["detail"]["tier"] == "ENTERPRISE"
     assert event["detail"]["operationId"] == item["operationId"]
 
 
-def test_other_changes_are_ignored(
+def test_other_changes_start_no_lifecycle_operation_but_each_is_announced_as_an_update(
     api: ApiClient, cloud: Cloud, store: ControlStore, stream: StreamReader
 ) -> None:
     tenant = new_tenant(api)
@@ -91,7 +92,13 @@ def test_other_changes_are_ignored(
     others = [r for r in records if r not in entered_pending]
     assert len(others) == 4  # slug marker, PROVISIONING, PROVISIONED, rename
     assert invoke(cloud, others) == {"batchItemFailures": []}
-    assert cloud.bus_events() == []
+    events = cloud.bus_events()
+    assert {e["detail-type"] for e in events} == {"TenantUpdated"}
+    assert [(e["detail"]["changedFields"], e["detail"]["version"]) for e in events] == [
+        (["status"], 2),
+        (["status"], 3),
+        (["name"], 4),
+    ]
     item = cloud.tenant_item(tenant["tenantId"])
     assert item is not None
     assert item["provisioningStatus"] == "PROVISIONED"
@@ -171,7 +178,79 @@ def test_the_sample_stream_events_drive_the_tenant_they_describe(
     boto3.client("dynamodb").put_item(TableName=cloud.settings.control_table_name, Item=image)
     invocation = cloud.runtime.invoke("provisioning", event)
     assert invocation.result == {"batchItemFailures": []}
-    assert [e["detail-type"] for e in cloud.bus_events()] == [detail_type]
+    modify = event["Records"][0]["eventName"] == "MODIFY"  # a status change: announced as well
+    assert [e["detail-type"] for e in cloud.bus_events()] == ["TenantUpdated"] * modify + [detail_type]
     item = cloud.tenant_item(image["tenantId"]["S"])
     assert item is not None
     assert item["provisioningStatus"] == status
+
+
+# --- TenantUpdated: every change of a tenant reaches the application plane --------------------
+
+
+def test_every_kind_of_change_is_announced_with_its_fields_and_version(
+    api: ApiClient, cloud: Cloud, store: ControlStore, stream: StreamReader
+) -> None:
+    tenant = new_tenant(api, "acme", "FREE")
+    tenant_id = tenant["tenantId"]
+    force_status(store, tenant_id, Status.PROVISIONED)  # versions 2, 3
+    stream.poll()
+    url = f"/tenants/{tenant_id}"
+    assert api.patch(url, {"tier": "PRO", "name": "Acme Pro", "version": 3}).status == 200
+    assert api.patch(f"{url}/config", {"limits": {"users": 42}, "version": 4}).status == 200
+    assert invoke(cloud, stream.poll()) == {"batchItemFailures": []}
+    plan_change, overrides = cloud.bus_events("TenantUpdated")
+    assert plan_change["source"] == "tenancy.control-plane"
+    assert plan_change["detail"] == {
+        "tenantId": tenant_id,
+        "timestamp": plan_change["detail"]["timestamp"],
+        "changedFields": ["name", "tier"],
+        "version": 4,
+        "tenantName": "Acme Pro",
+        "tier": "PRO",
+        "isolation": "pool",
+        "status": "PROVISIONED",
+        "overrides": {},
+    }
+    assert overrides["detail"]["changedFields"] == ["overrides"]
+    assert overrides["detail"]["version"] == 5
+    assert overrides["detail"]["overrides"] == {"limits": {"users": 42}}
+
+
+def test_a_failure_is_announced_with_its_error(
+    api: ApiClient, cloud: Cloud, store: ControlStore, stream: StreamReader
+) -> None:
+    tenant = new_tenant(api)
+    force_status(store, tenant["tenantId"], Status.PROVISIONING)
+    stream.poll()
+    store.transition(tenant["tenantId"], Status.FAILED, set_fields={"error": "stack ROLLBACK_COMPLETE"})
+    invoke(cloud, stream.poll())
+    [event] = cloud.bus_events("TenantUpdated")
+    assert event["detail"]["changedFields"] == ["status", "error"]
+    assert (event["detail"]["status"], event["detail"]["error"]) == ("FAILED", "stack ROLLBACK_COMPLETE")
+
+
+def test_a_refused_change_writes_nothing_and_announces_nothing(
+    api: ApiClient, cloud: Cloud, store: ControlStore, stream: StreamReader
+) -> None:
+    tenant = new_tenant(api)
+    stream.poll()
+    url = f"/tenants/{tenant['tenantId']}"
+    assert api.patch(url, {"tier": "ENTERPRISE", "version": 1}).status == 409
+    assert api.put(f"{url}/config", {"limits": {"users": 1}, "version": 7}).status == 409
+    assert api.patch(f"{url}/config", {"limits": {"seats": 1}, "version": 1}).status == 422
+    assert stream.poll() == []
+    assert api.get(url).data["version"] == 1
+
+
+def test_a_redelivered_update_is_published_again_with_the_same_version(
+    api: ApiClient, cloud: Cloud, stream: StreamReader
+) -> None:
+    tenant = new_tenant(api)
+    stream.poll()
+    api.patch(f"/tenants/{tenant['tenantId']}", {"name": "Again", "version": 1})
+    records = stream.poll()
+    invoke(cloud, records)
+    invoke(cloud, copy.deepcopy(records))
+    first, second = cloud.bus_events("TenantUpdated")
+    assert first["detail"] == second["detail"]  # consumers order by version: a duplicate is a no-op

@@ -14,6 +14,8 @@ from tenancy.common.fields import NAME_PATTERN
 from tenancy.common.http import COMPONENTS
 from tenancy_infra.topology import FUNCTIONS, ApiTrigger
 
+METHODS = ("get", "post", "put", "patch", "delete")
+
 
 @pytest.mark.parametrize(
     "spec", [s for s in FUNCTIONS if isinstance(s.trigger, ApiTrigger)], ids=lambda s: s.name
@@ -25,7 +27,7 @@ def test_every_route_is_documented(spec: object) -> None:
     documented = {
         (method.upper(), path)
         for path, item in paths.items()
-        for method in ("get", "post", "patch", "delete")
+        for method in METHODS
         if getattr(item, method)
     }
     expected = {(route.method, route.path) for route in trigger.routes}
@@ -35,7 +37,6 @@ def test_every_route_is_documented(spec: object) -> None:
 # --- the documents are true: statuses, envelopes, security (issue 9) ----------------------------
 
 API_FUNCTIONS = [s for s in FUNCTIONS if isinstance(s.trigger, ApiTrigger)]
-METHODS = ("get", "post", "patch", "delete")
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,10 @@ STATUSES = {
         "PATCH /tenants/{tenantId}": {200, 400, 403, 404, 409, 413, 415, 422},
         "DELETE /tenants/{tenantId}": {202, 403, 404, 409, 422},
         "POST /tenants/{tenantId}/retry": {202, 403, 404, 409, 422},
+        "GET /tenants/{tenantId}/config": {200, 403, 404, 422},
+        "PUT /tenants/{tenantId}/config": {200, 400, 403, 404, 409, 413, 415, 422},
+        "PATCH /tenants/{tenantId}/config": {200, 400, 403, 404, 409, 413, 415, 422},
+        "GET /tenants/{tenantId}/usage": {200, 403, 404, 422},
     },
     "app_api": {
         "GET /me": {200, 401, 403, 404, 422},  # 404: a removed user, while a cached authorization lasts
@@ -90,6 +95,7 @@ STATUSES = {
         "GET /executions/{executionId}": {200, 401, 403, 404, 422},
         "PATCH /executions/{executionId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
         "GET /audit": {200, 400, 401, 403, 422},
+        "GET /usage": {200, 401, 403, 422},
     },
 }
 
@@ -101,7 +107,9 @@ def test_every_operation_documents_the_statuses_it_answers(
     documented = {
         label: {int(code) for code in op["responses"]} for label, op in operations(docs[name]).items()
     }
-    assert documented == STATUSES[name]
+    # every app API request passes the request limiter first: each operation also answers 429
+    limited = {label: {*codes, 429} if name == "app_api" else codes for label, codes in STATUSES[name].items()}
+    assert documented == limited
 
 
 @pytest.mark.parametrize("name", list(STATUSES))
@@ -166,8 +174,22 @@ def test_creates_link_to_the_operations_on_what_they_created(docs: dict[str, dic
         "updateTenant",
         "offboardTenant",
         "retryTenant",
+        "getTenantConfig",
     }
     assert all(link["parameters"] == {"tenantId": "$response.body#/data/tenantId"} for link in links.values())
     app = operations(docs["app_api"])
     for label in ("POST /agents", "POST /users", "POST /agents/{agentId}/executions"):
         assert app[label]["responses"]["201"]["links"], label
+
+
+def test_every_app_operation_documents_the_rate_limit(docs: dict[str, dict[str, Any]]) -> None:
+    ratelimit = {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
+    for label, operation in operations(docs["app_api"]).items():
+        answers = operation["responses"]
+        assert set(answers["429"]["headers"]) == {"Retry-After", *ratelimit}, label
+        assert schema_of(answers["429"]) == {"$ref": COMPONENTS + "ErrorResponse"}, label
+        for code, answer in answers.items():
+            if code.startswith("2"):
+                assert ratelimit <= set(answer.get("headers", {})), (label, code)
+    for label, operation in operations(docs["tenant_api"]).items():
+        assert "429" not in operation["responses"], label  # the control API has no request limiter

@@ -2,8 +2,8 @@
 
 One construct per concern, composed here:
 
-- `Tables` (tables.py): the control, app and idempotency tables from CONTROL_TABLE / APP_TABLE /
-  IDEMPOTENCY_TABLE
+- `Tables` (tables.py): the control, app, idempotency and usage tables from CONTROL_TABLE /
+  APP_TABLE / IDEMPOTENCY_TABLE / USAGE_TABLE
 - `Storage` (storage.py): the shared tenant bucket and its access logs bucket
 - `EventBusAndRules` (event_bus.py): the custom bus and the rules delivering lifecycle events
 - `SiloProvisioning` (silo_provisioning.py): the silo template as an S3 asset and the CloudFormation
@@ -20,6 +20,7 @@ and grants.py, which grants each function's role the access its FunctionSpec dec
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
+
+from tenancy.contracts.plans import StagePlans
 
 from ..topology import APP_API, CONTROL_API, FUNCTIONS, USER_POOL, ApiTrigger, AuthorizerTrigger
 from .app_api import AppApi
@@ -43,6 +46,16 @@ from .silo_provisioning import SiloProvisioning
 from .storage import Storage
 from .tables import Tables
 from .tenant_access import TenantAccess
+
+
+def stage_plans_setting(context: Any) -> str:
+    """The context `plans` (this stage's changes to the shipped plans: a JSON object, or a string of
+    one, e.g. `-c 'plans={"FREE":{"limits":{"users":10}}}'`), checked at synthesis and handed to the
+    functions as the `PLANS` setting. Unknown tiers, limits or flags fail the synthesis."""
+    if context is None or context == "":
+        return ""
+    raw = json.loads(context) if isinstance(context, str) else context
+    return StagePlans.model_validate(raw).model_dump_json(exclude_defaults=True)
 
 
 class TenancyStack(cdk.Stack):
@@ -84,6 +97,7 @@ class TenancyStack(cdk.Stack):
             naming=naming,
             trusted=tenant_access_trusted(functions.roles),
             app_table=tables.app_table,
+            usage_table=tables.usage_table,
             tenant_bucket=storage.tenant_bucket,
         )
         functions.add_functions(
@@ -91,6 +105,7 @@ class TenancyStack(cdk.Stack):
                 "CONTROL_TABLE_NAME": tables.control_table.table_name,
                 "APP_TABLE_NAME": tables.app_table.table_name,
                 "IDEMPOTENCY_TABLE_NAME": tables.idempotency_table.table_name,
+                "USAGE_TABLE_NAME": tables.usage_table.table_name,
                 "EVENT_BUS_NAME": bus.event_bus.event_bus_name,
                 "TENANT_BUCKET_NAME": storage.tenant_bucket.bucket_name,
                 "SILO_TEMPLATE_URL": silo.template.http_url,
@@ -98,6 +113,8 @@ class TenancyStack(cdk.Stack):
                 "USER_POOL_ID": identity.user_pool.user_pool_id,
                 "USER_POOL_CLIENT_ID": identity.client.user_pool_client_id,
                 TENANT_ACCESS_ENV: tenant_access.role.role_arn,
+                "SECRETS_KMS_KEY_ID": tenant_access.secrets_key.key_arn,
+                "PLANS": stage_plans_setting(self.node.try_get_context("plans")),
             }
         )
         grant_functions(
@@ -107,6 +124,7 @@ class TenancyStack(cdk.Stack):
                 control_table=tables.control_table,
                 app_table=tables.app_table,
                 idempotency_table=tables.idempotency_table,
+                usage_table=tables.usage_table,
                 event_bus=bus.event_bus,
                 tenant_bucket=storage.tenant_bucket,
                 user_pool_arn=identity.user_pool.user_pool_arn,
@@ -135,6 +153,7 @@ class TenancyStack(cdk.Stack):
         self.control_table = tables.control_table
         self.app_table = tables.app_table
         self.idempotency_table = tables.idempotency_table
+        self.usage_table = tables.usage_table
         self.tables = tables.by_spec
         self.access_logs_bucket = storage.access_logs_bucket
         self.tenant_bucket = storage.tenant_bucket
@@ -149,6 +168,7 @@ class TenancyStack(cdk.Stack):
         self.functions = functions.functions
         self.roles = functions.roles
         self.tenant_access_role = tenant_access.role
+        self.secrets_key = tenant_access.secrets_key
         self.apis: dict[str, apigw.RestApi] = {CONTROL_API: control_api.api, APP_API: app_api.api}
         self.request_validators: dict[str, apigw.RequestValidator] = {
             CONTROL_API: control_api.request_validator,

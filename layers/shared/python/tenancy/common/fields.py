@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
@@ -43,6 +43,14 @@ class Request(BaseModel):
     """A request body: unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def changes_and_version(schema: dict[str, Any]) -> None:
+    """An update body's documented shape (`json_schema_extra`): `version` and at least one change;
+    a change is never null."""
+    schema["minProperties"] = 2
+    for field in schema["properties"].values():
+        field.pop("default", None)
 
 
 class View(BaseModel):

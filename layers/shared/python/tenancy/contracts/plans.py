@@ -99,8 +99,10 @@ class Overrides(_Strict):
         return not self.limits.given() and not self.flags.given()
 
     def stored(self) -> dict[str, Any]:
-        """The compact form kept on the tenant item and carried by events."""
-        return self.model_dump(mode="json", exclude_none=True)
+        """The compact form kept on the tenant item and carried by events: only what is overridden
+        (`{}` when nothing is)."""
+        dumped = self.model_dump(mode="json", exclude_none=True)
+        return {section: values for section, values in dumped.items() if values}
 
     @classmethod
     def from_stored(cls, value: Any) -> Overrides:
@@ -235,7 +237,9 @@ class EffectiveConfig(BaseModel):
         }
 
 
-def effective_config(tier: Tier, overrides: Overrides, stage: StagePlans, version: int = 0) -> EffectiveConfig:
+def effective_config(
+    tier: Tier, overrides: Overrides, stage: StagePlans, version: int = 0
+) -> EffectiveConfig:
     """Plan defaults, then the stage's changes, then the tenant's own overrides."""
     plan = PLANS[tier]
     stage_overrides = stage.of(tier)

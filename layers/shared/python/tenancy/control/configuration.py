@@ -84,4 +84,3 @@ def update_tenant(store: ControlStore, tenant_id: str, request: UpdateTenantRequ
         )
     changes["tier"] = str(request.tier)
     return store.update(tenant_id, request.version, changes, isolation=str(current.isolation))
-

@@ -70,7 +70,11 @@ def changed_fields(
         return []
     if new_image.get("SK") != keys.METADATA or new_image.get("entity") != TENANT_ENTITY:
         return []
-    return [public for attribute, public in TRACKED.items() if new_image.get(attribute) != old_image.get(attribute)]
+    return [
+        public
+        for attribute, public in TRACKED.items()
+        if new_image.get(attribute) != old_image.get(attribute)
+    ]
 
 
 def handle_change(

@@ -5,10 +5,19 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import SkipJsonSchema
 
-from tenancy.common.fields import NAME_PATTERN, Email, Request, Version, View
-from tenancy.contracts.plans import Flag, FlagValue, FlagValues, Limit, LimitValue, LimitValues
+from tenancy.common.fields import NAME_PATTERN, Email, Request, Version, View, changes_and_version
+from tenancy.contracts.plans import Flag, FlagValue, FlagValues, Limit, LimitValue, LimitValues, Overrides
 from tenancy.contracts.resources import ProvisionedResources
 from tenancy.contracts.tiers import Isolation, Tier
 
@@ -45,6 +54,11 @@ def can_transition(current: Status, target: Status) -> bool:
     return target in TRANSITIONS[current]
 
 
+def _stored_overrides(value: Any) -> dict[str, Any]:
+    """The overrides as JSON holds them (numbers read from DynamoDB arrive as Decimal)."""
+    return Overrides.from_stored(value).stored()
+
+
 class Tenant(BaseModel):
     """A tenant as stored in the control table (camelCase attributes)."""
 
@@ -64,7 +78,7 @@ class Tenant(BaseModel):
     operation_id: str | None = Field(None, alias="operationId")
     # The tenant's own overrides of its plan's limits and flags (tenancy.contracts.plans.Overrides,
     # stored form: only the values it overrides).
-    overrides: dict[str, Any] = Field(default_factory=dict)
+    overrides: Annotated[dict[str, Any], BeforeValidator(_stored_overrides)] = Field(default_factory=dict)
     version: int
     created_at: str = Field(alias="createdAt")
     updated_at: str = Field(alias="updatedAt")
@@ -86,9 +100,19 @@ class UpdateTenantRequest(Request):
     """Name, tier or both. A tier change is a plan change; one that would move the tenant between
     pool and silo (to or from ENTERPRISE) is refused with 409 `ISOLATION_CHANGE_UNSUPPORTED`."""
 
-    name: TenantName | None = None
-    tier: Tier | None = None
+    # A field left out is unchanged; null is not a value here (refused with 422, as documented).
+    model_config = ConfigDict(json_schema_extra=changes_and_version)
+
+    name: TenantName | SkipJsonSchema[None] = None
+    tier: Tier | SkipJsonSchema[None] = None
     version: Version = Field(description="the version you read; a stale one is refused with 409")
+
+    @field_validator("name", "tier", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("must not be null (leave the field out to keep its value)")
+        return value
 
     @model_validator(mode="after")
     def _something_to_change(self) -> UpdateTenantRequest:

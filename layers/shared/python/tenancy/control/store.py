@@ -173,7 +173,7 @@ class ControlStore:
         condition = f"#version = :expected AND NOT #status IN ({', '.join(leaving)})"
         values: dict[str, Any] = {":expected": expected_version, **leaving}
         if isolation is not None:
-            condition += " AND isolation = :isolation"
+            condition += " AND #isolation = :isolation"
             values[":isolation"] = isolation
 
         def refused(current: Tenant) -> Exception:
@@ -277,6 +277,8 @@ class ControlStore:
         names = {"#version": "version", "#updatedAt": "updatedAt", "#writeId": "writeId", **update.names}
         if "#status" in condition:
             names["#status"] = "provisioningStatus"
+        if "#isolation" in condition:
+            names["#isolation"] = "isolation"
         expression_values = {":one": 1, ":now": now_iso(), ":write": write_id, **values, **update.values}
         expression = update.expression
         try:

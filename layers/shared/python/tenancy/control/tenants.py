@@ -46,5 +46,3 @@ def list_tenants(
 
 def get_tenant(store: ControlStore, tenant_id: str) -> Tenant:
     return store.get(tenant_id)
-
-

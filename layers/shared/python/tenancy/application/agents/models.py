@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import ConfigDict, StringConstraints, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from tenancy.common.fields import TEXT_PATTERN, Description, Name, Request, Version, Versioned
+from tenancy.common.fields import (
+    TEXT_PATTERN,
+    Description,
+    Name,
+    Request,
+    Version,
+    Versioned,
+    changes_and_version,
+)
 
 ModelName = Annotated[str, StringConstraints(max_length=100, pattern=TEXT_PATTERN)]
 
@@ -18,16 +26,9 @@ class CreateAgentRequest(Request):
     model: ModelName = "default"
 
 
-def _changes_and_version(schema: dict[str, Any]) -> None:
-    """The documented shape: `version` and at least one change; a change is never null."""
-    schema["minProperties"] = 2
-    for field in schema["properties"].values():
-        field.pop("default", None)
-
-
 class UpdateAgentRequest(Request):
     # A field left out is unchanged; null is not a value here (refused with 422, as documented).
-    model_config = ConfigDict(json_schema_extra=_changes_and_version)
+    model_config = ConfigDict(json_schema_extra=changes_and_version)
 
     name: Name | SkipJsonSchema[None] = None
     description: Description | SkipJsonSchema[None] = None
