@@ -96,3 +96,35 @@ def test_wrong_detail_type_is_refused() -> None:
     event = sample_event("eventbridge-tenant-provisioned.json")
     with pytest.raises(ValidationError, match="detail-type"):
         TenantLifecycleEvent.model_validate(event)
+
+
+def test_updated_detail_json() -> None:
+    from tenancy.contracts.events import TenantUpdatedDetail
+    from tenancy.contracts.tiers import Isolation
+
+    detail = TenantUpdatedDetail(
+        tenant_id="t1",
+        timestamp=TS,
+        changed_fields=["tier", "overrides"],
+        version=7,
+        tenant_name="Acme",
+        tier=Tier.PRO,
+        isolation=Isolation.POOL,
+        status="PROVISIONED",
+        overrides={"limits": {"users": 42}},
+    )
+    assert json.loads(to_entry_detail(detail)) == {
+        "tenantId": "t1",
+        "timestamp": TS,
+        "changedFields": ["tier", "overrides"],
+        "version": 7,
+        "tenantName": "Acme",
+        "tier": "PRO",
+        "isolation": "pool",
+        "status": "PROVISIONED",
+        "overrides": {"limits": {"users": 42}},
+    }
+    failed = detail.model_copy(
+        update={"status": "FAILED", "error": "boom", "changed_fields": ["status", "error"]}
+    )
+    assert json.loads(to_entry_detail(failed))["error"] == "boom"
