@@ -14,7 +14,7 @@ from localcloud.runtime import FunctionRuntime
 from tenancy.application.views import VIEWS as APPLICATION_VIEWS
 from tenancy.common.openapi import document
 from tenancy.control.models import VIEWS as CONTROL_VIEWS
-from tenancy_infra.topology import FUNCTIONS, ApiTrigger
+from tenancy_infra.topology import APP_API, FUNCTIONS, ApiTrigger
 
 # Every view either API answers with; each document keeps only those its operations refer to.
 VIEWS = {**CONTROL_VIEWS, **APPLICATION_VIEWS}
@@ -29,6 +29,8 @@ def documents(runtime: FunctionRuntime | None = None) -> dict[str, dict[str, Any
             title=spec.name,
             authorization=spec.trigger.authorization,
             views=VIEWS,
+            # every app API request passes the request limiter first (functions/app_api/handler.py)
+            rate_limited=spec.trigger.api == APP_API,
         )
         for spec in FUNCTIONS
         if isinstance(spec.trigger, ApiTrigger)

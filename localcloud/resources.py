@@ -14,6 +14,7 @@ from tenancy_infra.topology import (
     CONTROL_TABLE,
     FUNCTIONS,
     IDEMPOTENCY_TABLE,
+    USAGE_TABLE,
     USER_POOL,
     RuleTrigger,
     StreamTrigger,
@@ -68,9 +69,11 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
     dynamodb.create_table(**create_table_request(CONTROL_TABLE, settings.control_table_name))
     dynamodb.create_table(**create_table_request(APP_TABLE, settings.app_table_name))
     dynamodb.create_table(**create_table_request(IDEMPOTENCY_TABLE, settings.idempotency_table_name))
+    dynamodb.create_table(**create_table_request(USAGE_TABLE, settings.usage_table_name))
     for spec, name in (
         (APP_TABLE, settings.app_table_name),
         (IDEMPOTENCY_TABLE, settings.idempotency_table_name),
+        (USAGE_TABLE, settings.usage_table_name),
     ):
         dynamodb.update_time_to_live(
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
@@ -87,6 +90,7 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
             "user_pool_id": pool_id,
             "user_pool_client_id": client_id,
             "tenant_access_role_arn": create_tenant_access_role(clients("iam"), settings),
+            "secrets_kms_key_id": create_secrets_key(clients("kms"), settings),
             "jwks_url": local_jwks_url(),
         }
     )
@@ -168,6 +172,17 @@ def create_tenant_access_role(iam: Any, settings: Settings) -> str:
     }
     name = resource_name(settings.app_name, settings.stage, TENANT_ACCESS_ROLE_SUFFIX)
     return str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+
+
+def create_secrets_key(kms: Any, settings: Settings) -> str:
+    """The KMS key of the tenants' secrets, with the alias the CDK app gives it; returns its ARN."""
+    key_arn = str(
+        kms.create_key(Description="Encrypts tenants' secrets in Secrets Manager")["KeyMetadata"]["Arn"]
+    )
+    kms.enable_key_rotation(KeyId=key_arn)
+    alias = f"alias/{resource_name(settings.app_name, settings.stage, 'tenant-secrets')}"
+    kms.create_alias(AliasName=alias, TargetKeyId=key_arn)
+    return key_arn
 
 
 def local_jwks_url() -> str:

@@ -16,14 +16,19 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from tenancy.application.agents.routes import router as agents
 from tenancy.application.audit.routes import router as audit
+from tenancy.application.configuration.routes import router as configuration
 from tenancy.application.executions.routes import router as executions
+from tenancy.application.quotas import middleware as quotas
+from tenancy.application.quotas.routes import router as usage
+from tenancy.application.secrets.routes import router as secrets
 from tenancy.application.users.routes import router as users
 from tenancy.common import http
 from tenancy.common.entry import lambda_entry
 
 app = http.RestResolver(enable_validation=True)
 http.install(app)
-for router in (users, agents, executions, audit):
+quotas.install(app)  # every request is counted against its tenant's limits before its route runs
+for router in (users, agents, executions, audit, configuration, secrets, usage):
     app.include_router(router)
 
 

@@ -1,4 +1,5 @@
-"""Control-plane REST API (IAM-authorized): register, read, rename, offboard and retry tenants."""
+"""Control-plane REST API (IAM-authorized): register, read, rename, offboard and retry tenants; their
+configuration and their usage."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from tenancy.common import http
 from tenancy.common.entry import lambda_entry
 from tenancy.control.routes import router as tenants
+from tenancy.control.usage_routes import router as usage
 
 app = http.RestResolver(enable_validation=True)
 http.install(app)
-app.include_router(tenants)
+for router in (tenants, usage):
+    app.include_router(router)
 
 
 @lambda_entry(correlation_id_path=correlation_paths.API_GATEWAY_REST)

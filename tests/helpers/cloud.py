@@ -15,6 +15,7 @@ from localcloud.resources import LocalResources, create_resources, local_setting
 from localcloud.runtime import FunctionRuntime
 from localcloud.streams import StreamReader
 from tenancy.application.access.dependencies import tenant_data
+from tenancy.application.quotas.middleware import request_limiter
 from tenancy.common.clients import reset as reset_clients
 from tenancy.common.config import Settings, get_settings
 from tenancy_infra.topology import function
@@ -28,6 +29,7 @@ def reset_process_caches() -> None:
     get_settings.cache_clear()
     reset_clients()
     tenant_data.cache_clear()
+    request_limiter.cache_clear()
 
 
 @dataclass

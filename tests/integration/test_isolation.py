@@ -95,7 +95,7 @@ def _param(template: str) -> str:
 
 def test_lists_and_audit_show_only_the_own_tenant(world: dict[str, Any]) -> None:
     a, b = world["tenant-a"], world["tenant-b"]
-    for path in ("/users", "/agents", f"/agents/{a['ids']['agentId']}/executions", "/audit"):
+    for path in ("/users", "/agents", f"/agents/{a['ids']['agentId']}/executions", "/audit", "/usage"):
         body = str(a["admin"].get(path).body)
         for value in (*b["ids"].values(), b["tenant"]["tenantId"], "tenant-b"):
             assert value not in body, (path, value)

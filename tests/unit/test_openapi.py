@@ -108,7 +108,9 @@ def test_every_operation_documents_the_statuses_it_answers(
         label: {int(code) for code in op["responses"]} for label, op in operations(docs[name]).items()
     }
     # every app API request passes the request limiter first: each operation also answers 429
-    limited = {label: {*codes, 429} if name == "app_api" else codes for label, codes in STATUSES[name].items()}
+    limited = {
+        label: {*codes, 429} if name == "app_api" else codes for label, codes in STATUSES[name].items()
+    }
     assert documented == limited
 
 

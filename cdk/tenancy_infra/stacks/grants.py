@@ -36,6 +36,8 @@ IDEMPOTENCY_RECORD_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
 )
+# Any tenant's metering record (GET /tenants/{id}/usage): the table alone (it has no index).
+USAGE_TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query")
 TENANT_USERS_MANAGE_ACTIONS = (
     "cognito-idp:AdminCreateUser",
     "cognito-idp:AdminDeleteUser",
@@ -76,6 +78,7 @@ class Targets:
     control_table: dynamodb.Table
     app_table: dynamodb.Table
     idempotency_table: dynamodb.Table
+    usage_table: dynamodb.Table
     event_bus: events.EventBus
     tenant_bucket: s3.Bucket
     user_pool_arn: str
@@ -130,6 +133,8 @@ def grant(role: iam.Role, access: Access, to: Targets) -> None:
             )
         case Access.IDEMPOTENCY_RECORDS:
             to.idempotency_table.grant(role, *IDEMPOTENCY_RECORD_ACTIONS)
+        case Access.USAGE_TABLE_READ:
+            to.usage_table.grant(role, *USAGE_TABLE_READ_ACTIONS)
         case Access.APP_TABLE_READ_WRITE:
             _grant_items(role, to.app_table, "Table.grant always covers the table's GSIs")
         case Access.EVENTS_PUT:
@@ -175,6 +180,25 @@ def grant(role: iam.Role, access: Access, to: Targets) -> None:
                 naming.routes_arn(),
                 "Tenant routes live under /<app>/<stage>/tenants/<tenantId>/; the provisioner writes and "
                 "deletes the route of whichever tenant it provisions.",
+            )
+        case Access.TENANT_SECRETS_DELETE:
+            # ListSecrets has no resource-level permission (Resource must be "*"); the provisioner
+            # lists by name prefix and checks each name before deleting it.
+            _statement(role, "ListTenantSecrets", ["secretsmanager:ListSecrets"], "*")
+            _statement(role, "DeleteTenantSecrets", ["secretsmanager:DeleteSecret"], naming.tenant_secrets_arn("*"))
+            acknowledge_wildcard(
+                default_policy(role),
+                "Resource",
+                "*",
+                "secretsmanager:ListSecrets supports no resource-level permission; the provisioner lists "
+                "an offboarded tenant's secrets by their name prefix /<app>/<stage>/tenants/<tenantId>/.",
+            )
+            acknowledge_wildcard(
+                default_policy(role),
+                "Resource",
+                naming.tenant_secrets_arn("*"),
+                "Tenants' secrets live under /<app>/<stage>/tenants/<tenantId>/; the provisioner deletes "
+                "the secrets of whichever tenant it offboards (DeleteSecret only: it never reads a value).",
             )
         case Access.SILO_STACKS:
             _grant_silo_stacks(role, naming, to.silo_stack_role)

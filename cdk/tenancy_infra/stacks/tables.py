@@ -1,5 +1,5 @@
 """DynamoDB tables from a topology TableSpec: the same code builds the pooled and the silo app table,
-so a silo tenant's table has exactly the pooled schema. `Tables`: the main stack's three tables."""
+so a silo tenant's table has exactly the pooled schema. `Tables`: the main stack's four tables."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from ..topology import APP_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, TableSpec
+from ..topology import APP_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, USAGE_TABLE, TableSpec
 from .concern import Concern
 from .naming import Naming
 
@@ -66,7 +66,8 @@ def build_table(
 
 class Tables(Concern):
     """The control table (tenants, with the stream the provisioning function reads), the pooled app
-    table and the control API's idempotency records."""
+    table, the control API's idempotency records and the usage table (metering, and the request
+    limiter's per-tenant state)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, naming: Naming) -> None:
         super().__init__(scope, construct_id)
@@ -91,8 +92,16 @@ class Tables(Concern):
             table_name=naming.resource(IDEMPOTENCY_TABLE.suffix),
             removal_policy=RemovalPolicy.DESTROY,  # replayable answers that expire within a day
         )
+        self.usage_table = build_table(
+            self.stack,
+            "UsageTable",
+            USAGE_TABLE,
+            table_name=naming.resource(USAGE_TABLE.suffix),
+            removal_policy=RemovalPolicy.RETAIN,  # the metering record (invoices are computed from it)
+        )
         self.by_spec: dict[TableSpec, dynamodb.Table] = {
             CONTROL_TABLE: self.control_table,
             APP_TABLE: self.app_table,
             IDEMPOTENCY_TABLE: self.idempotency_table,
+            USAGE_TABLE: self.usage_table,
         }

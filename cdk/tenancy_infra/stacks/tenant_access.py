@@ -7,7 +7,15 @@ credentials for every data call. The role's policy reaches only:
 - items whose partition key is exactly `TENANT#${aws:PrincipalTag/TenantId}` (dynamodb:LeadingKeys,
   exact match), on the pooled app table and on the tenant's own silo table, never Scan, never an
   index (explicitly denied);
-- objects under `tenants/${aws:PrincipalTag/TenantId}/` in the pooled bucket and in silo buckets.
+- objects under `tenants/${aws:PrincipalTag/TenantId}/` in the pooled bucket and in silo buckets;
+- the usage table's items in the same `TENANT#${aws:PrincipalTag/TenantId}` partition (the request
+  limiter and the metering reads: get, query, put, update, condition check; never delete);
+- secrets named `/<app>/<stage>/tenants/${aws:PrincipalTag/TenantId}/*` in Secrets Manager: created
+  only tagged `TenantId=${aws:PrincipalTag/TenantId}` (tag keys TenantId, Application, Stage only)
+  and encrypted with the stack's secrets key; read, changed and deleted only when so tagged; and the
+  key used only through Secrets Manager, for those secrets (encryption context `SecretARN`). No
+  ListSecrets: it cannot be limited to one tenant's secrets (the app API lists the metadata it keeps
+  in the tenant's partition instead).
 
 `${aws:PrincipalTag/TenantId}` is an IAM policy variable, written literally (it is not a CDK token).
 """
@@ -19,6 +27,7 @@ from collections.abc import Sequence
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -51,6 +60,35 @@ SESSION_TAG_CONDITIONS = {
 }
 TENANT_ITEMS_CONDITION = {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [TENANT_PARTITION_KEY]}}
 
+# The usage table (tenancy.contracts.usage): the request limiter's conditional update of the day's
+# item (UpdateItem, or a transaction with the request's marker: PutItem, ConditionCheckItem), its
+# read for the headers (GetItem) and the tenant admins' usage read (Query). Never Delete: the
+# metering record is not the tenant's to erase.
+TENANT_USAGE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:ConditionCheckItem",
+)
+
+# Secrets (tenancy.application.secrets.vault): creating one tags it (TagResource is authorized on
+# create); the rest of its life is reached through its TenantId tag. No ListSecrets, no policy
+# actions (Get/PutResourcePolicy), no rotation.
+SECRET_TAG_KEYS = [TENANT_TAG, "Application", "Stage"]  # tenancy.application.secrets.vault.TAG_KEYS
+TENANT_SECRET_CREATE_ACTIONS = ("secretsmanager:CreateSecret", "secretsmanager:TagResource")
+TENANT_SECRET_ACTIONS = (
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:RestoreSecret",
+    "secretsmanager:UpdateSecret",
+)
+# What Secrets Manager asks KMS for on the caller's behalf: a data key to encrypt a new value, and
+# Decrypt to read one (it never calls kms:Encrypt).
+TENANT_SECRET_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+
 
 class TenantAccess(Concern):
     """The tenant-access role (`role`): the pooled app table and bucket, and the session tenant's own
@@ -64,9 +102,19 @@ class TenantAccess(Concern):
         naming: Naming,
         trusted: Sequence[iam.IRole],
         app_table: dynamodb.ITable,
+        usage_table: dynamodb.ITable,
         tenant_bucket: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
+        # The key of every tenant secret (rotated yearly by KMS); the account's IAM policies grant its
+        # use (the default key policy), and only the tenant-access role is granted it.
+        self.secrets_key = kms.Key(
+            self.stack,
+            "TenantSecretsKey",
+            alias=f"alias/{naming.resource('tenant-secrets')}",
+            description="Encrypts tenants' secrets in Secrets Manager",
+            enable_key_rotation=True,
+        )
         silo_tables = naming.tenant_silo_tables_arn(PRINCIPAL_TENANT_ID)
         silo_objects = f"{naming.silo_buckets_arn()}/{TENANT_OBJECT_PREFIX}"
         self.role = build_tenant_access_role(
@@ -77,7 +125,25 @@ class TenantAccess(Concern):
             table_arns=[app_table.table_arn, silo_tables],
             object_arns=[tenant_bucket.arn_for_objects(TENANT_OBJECT_PREFIX), silo_objects],
         )
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                sid="TenantUsage",
+                actions=list(TENANT_USAGE_ACTIONS),
+                resources=[usage_table.table_arn],
+                conditions=TENANT_ITEMS_CONDITION,
+            )
+        )
+        tenant_secrets = naming.tenant_secrets_arn(PRINCIPAL_TENANT_ID)
+        add_tenant_secrets(self.role, tenant_secrets, self.secrets_key.key_arn)
         policy = default_policy(self.role)
+        acknowledge_wildcard(
+            policy,
+            "Resource",
+            tenant_secrets,
+            "The session tenant's own secrets /<app>/<stage>/tenants/${aws:PrincipalTag/TenantId}/<name> "
+            "(ARNs end in a random suffix Secrets Manager adds); each statement also requires the "
+            "secret's or the request's TenantId tag to be the session's.",
+        )
         acknowledge_wildcard(
             policy,
             "Resource",
@@ -100,6 +166,41 @@ class TenantAccess(Concern):
             "Silo bucket names are generated by CloudFormation (lower-cased, truncated), so only their "
             "<app>-<stage>-tenant- prefix is known; objects are limited to the session tenant's prefix.",
         )
+
+
+def add_tenant_secrets(role: iam.Role, secret_arns: str, key_arn: str) -> None:
+    """The session tenant's secrets (`secret_arns`: the ARN pattern of its path), and the secrets key
+    (`key_arn`) only through Secrets Manager and only for those secrets."""
+    role.add_to_policy(
+        iam.PolicyStatement(
+            sid="CreateTenantSecrets",
+            actions=list(TENANT_SECRET_CREATE_ACTIONS),
+            resources=[secret_arns],
+            conditions={
+                "StringEquals": {f"aws:RequestTag/{TENANT_TAG}": PRINCIPAL_TENANT_ID},
+                "ForAllValues:StringEquals": {"aws:TagKeys": SECRET_TAG_KEYS},
+            },
+        )
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            sid="TenantSecrets",
+            actions=list(TENANT_SECRET_ACTIONS),
+            resources=[secret_arns],
+            conditions={"StringEquals": {f"secretsmanager:ResourceTag/{TENANT_TAG}": PRINCIPAL_TENANT_ID}},
+        )
+    )
+    role.add_to_policy(
+        iam.PolicyStatement(
+            sid="TenantSecretsKey",
+            actions=list(TENANT_SECRET_KEY_ACTIONS),
+            resources=[key_arn],
+            conditions={
+                "StringEquals": {"kms:ViaService": f"secretsmanager.{Stack.of(role).region}.amazonaws.com"},
+                "StringLike": {"kms:EncryptionContext:SecretARN": secret_arns},
+            },
+        )
+    )
 
 
 def build_tenant_access_role(

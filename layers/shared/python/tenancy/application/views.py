@@ -6,8 +6,11 @@ from pydantic import BaseModel
 
 from tenancy.application.agents.models import Agent
 from tenancy.application.audit.models import AuditEntry
+from tenancy.application.configuration.models import Config
 from tenancy.application.executions.models import Execution
+from tenancy.application.secrets.models import Secret
 from tenancy.application.users.models import Me, User
+from tenancy.contracts.usage import UsageReport
 
 VIEWS: dict[str, type[BaseModel]] = {
     "User": User,
@@ -15,4 +18,7 @@ VIEWS: dict[str, type[BaseModel]] = {
     "Agent": Agent,
     "Execution": Execution,
     "AuditEntry": AuditEntry,
+    "UsageReport": UsageReport,
+    "Config": Config,
+    "Secret": Secret,
 }

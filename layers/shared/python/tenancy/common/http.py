@@ -27,6 +27,7 @@ from tenancy.common.dynamo import Page
 from tenancy.common.errors import (
     PayloadTooLargeError,
     TenancyError,
+    TooManyRequestsError,
     UnsupportedMediaTypeError,
     ValidationFailedError,
 )
@@ -141,7 +142,10 @@ def _on_validation_error(exc: RequestValidationError) -> Response[str]:
 def _on_tenancy_error(exc: TenancyError) -> Response[str]:
     if exc.status_code >= 500:
         logger.exception("request failed")
-    return error(exc.status_code, exc.code, exc.message, exc.details)
+    response = error(exc.status_code, exc.code, exc.message, exc.details)
+    if isinstance(exc, TooManyRequestsError):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _on_unexpected(exc: Exception) -> Response[str]:
@@ -168,6 +172,15 @@ def _too_deep(document: Any) -> bool:
     return False
 
 
+# Routes (API Gateway resource paths) whose bodies may be larger than MAX_BODY_BYTES, and how large.
+_LARGER_BODIES: dict[str, int] = {}
+
+
+def allow_body(resource: str, max_bytes: int) -> None:
+    """Let the route `resource` (e.g. `/secrets/{name}`) take bodies up to `max_bytes`."""
+    _LARGER_BODIES[resource] = max_bytes
+
+
 def check_body(event: dict[str, Any]) -> Response[str] | None:
     """The refusal of a request body no handler should read, or None (the body is JSON text, and
     the event now carries it decoded). API Gateway passes any body through, so this is where a body
@@ -183,8 +196,9 @@ def check_body(event: dict[str, Any]) -> Response[str] | None:
             return _bad_request("request body is not valid base64", "invalid base64")
     else:
         raw = str(body).encode("utf-8", "surrogatepass")
-    if len(raw) > MAX_BODY_BYTES:
-        return error(413, PayloadTooLargeError.code, f"request body is larger than {MAX_BODY_BYTES} bytes")
+    max_bytes = _LARGER_BODIES.get(str(event.get("resource") or ""), MAX_BODY_BYTES)
+    if len(raw) > max_bytes:
+        return error(413, PayloadTooLargeError.code, f"request body is larger than {max_bytes} bytes")
     content_type = _header(event, "content-type")
     if content_type is not None:
         media_type, *parameters = (part.strip().lower() for part in content_type.split(";"))
@@ -266,6 +280,22 @@ _DESCRIPTIONS = {
     415: "Request body is not application/json (UTF-8)",
     422: "Invalid request: details name each field, its location and what is wrong",
 }
+TOO_MANY_REQUESTS = (
+    "Too many requests: the tenant's request rate (`RATE_LIMITED`) or its daily quota "
+    "(`QUOTA_EXCEEDED`) is spent; nothing was done. Retry after `Retry-After` seconds"
+)
+# What every response of a rate-limited API carries once its limiter admitted the request (IETF
+# draft "RateLimit header fields for HTTP"), and what a 429 adds.
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": "The limit closest to exhaustion: the tenant's burst (requests at once) or its "
+    "daily quota (requests per UTC day), whichever has fewer requests left",
+    "RateLimit-Remaining": "Requests that limit still admits now",
+    "RateLimit-Reset": "Seconds until that limit is whole again (the burst refilled, or 00:00 UTC)",
+}
+RETRY_AFTER_HEADER = {
+    "Retry-After": "Seconds to wait: until a request fits the rate again (`RATE_LIMITED`), or "
+    "until 00:00 UTC (`QUOTA_EXCEEDED`)"
+}
 
 
 def _json_content(schema: dict[str, Any]) -> dict[str, Any]:
@@ -276,9 +306,9 @@ def with_headers(
     documented: dict[int, OpenAPIResponse], status: int, headers: Mapping[str, str]
 ) -> dict[int, OpenAPIResponse]:
     """`documented` with string response headers (name: description) declared on `status`."""
-    documented[status]["headers"] = {
-        name: {"description": text, "schema": {"type": "string"}} for name, text in headers.items()
-    }
+    documented[status].setdefault("headers", {}).update(
+        {name: {"description": text, "schema": {"type": "string"}} for name, text in headers.items()}
+    )
     return documented
 
 

@@ -18,7 +18,13 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from tenancy.common.http import COMPONENTS, JSON
+from tenancy.common.http import (
+    COMPONENTS,
+    JSON,
+    RATE_LIMIT_HEADERS,
+    RETRY_AFTER_HEADER,
+    TOO_MANY_REQUESTS,
+)
 
 ENVELOPES: dict[str, dict[str, Any]] = {
     "Error": {
@@ -119,16 +125,35 @@ def _referenced(root: Any, schemas: dict[str, Any]) -> set[str]:
     return found
 
 
+def _headers(described: Mapping[str, str]) -> dict[str, Any]:
+    return {name: {"description": text, "schema": {"type": "string"}} for name, text in described.items()}
+
+
+def _add_rate_limits(answers: dict[str, Any]) -> None:
+    for status, answer in answers.items():
+        if status.startswith("2"):
+            answer.setdefault("headers", {}).update(_headers(RATE_LIMIT_HEADERS))
+    answers["429"] = {
+        "description": TOO_MANY_REQUESTS,
+        "headers": _headers({**RETRY_AFTER_HEADER, **RATE_LIMIT_HEADERS}),
+        "content": {JSON: {"schema": {"$ref": COMPONENTS + "ErrorResponse"}}},
+    }
+
+
 def document(
     app: APIGatewayRestResolver,
     *,
     title: str,
     authorization: str,
     views: Mapping[str, type[BaseModel]],
+    rate_limited: bool = False,
 ) -> dict[str, Any]:
     """The OpenAPI document of an API function's resolver; `authorization` is its trigger's (IAM or
     CUSTOM), which decides the security scheme and API Gateway's own answers. `views` are the
-    models its answers are documented with, by the name `http.responses` gives them."""
+    models its answers are documented with, by the name `http.responses` gives them.
+    `rate_limited`: every request passes a limiter before its route (the app API's
+    `tenancy.application.quotas.middleware`), so every operation answers 429, and its successes
+    carry the `RateLimit-*` headers."""
     doc: dict[str, Any] = json.loads(app.get_openapi_json_schema(title=title, description=NOTES))
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     for name, schema in {**ENVELOPES, **_view_schemas(views)}.items():
@@ -153,6 +178,8 @@ def document(
                     declared["description"] += f"; or API Gateway's: {description}"
                     handler = declared["content"][JSON]["schema"]
                     declared["content"][JSON]["schema"] = {"anyOf": [handler, gateway]}
+            if rate_limited:
+                _add_rate_limits(answers)
             operation["responses"] = dict(sorted(answers.items()))
     # Only what this API's operations use (Powertools' own 422 shapes are replaced by the envelope).
     used = _referenced(doc["paths"], schemas)

@@ -131,8 +131,9 @@ def read_usage(dynamodb: Any, table_name: str, tenant_id: str, start: date, end:
     for item in all_items(dynamodb, query):
         values = from_item(item)
         found[day_of(str(values["SK"]))] = {name: int(values.get(name) or 0) for name in COUNTERS}
+    zeros = dict.fromkeys(COUNTERS, 0)  # set, not defaulted: the API shows what a model holds
     days = [
-        UsageDay(date=day.isoformat(), **found.get(day, {}))
+        UsageDay(date=day.isoformat(), **found.get(day, zeros))
         for day in (start + timedelta(days=n) for n in range((end - start).days + 1))
     ]
     totals = {name: sum(getattr(d, name) for d in days) for name in COUNTERS}
