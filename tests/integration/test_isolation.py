@@ -102,6 +102,19 @@ def test_lists_and_audit_show_only_the_own_tenant(world: dict[str, Any]) -> None
     assert a["admin"].get("/me").data["email"] == "admin@tenant-a.example"
 
 
+def test_config_is_the_own_tenants(world: dict[str, Any]) -> None:
+    """`GET /config` names no tenant but the caller's: its own tier, limits and counts."""
+    a, b = world["tenant-a"], world["tenant-b"]
+    config = a["admin"].get("/config")
+    assert config.status == 200, config.body
+    assert (config.data["tenantId"], config.data["tier"]) == (a["tenant"]["tenantId"], "PRO")
+    assert config.data["limits"]["users"]["used"] == 2  # its admin and member, not tenant-b's
+    assert config.data["limits"]["agents"]["used"] == 1
+    assert b["tenant"]["tenantId"] not in str(config.body)
+    other = b["admin"].get("/config").data
+    assert (other["tenantId"], other["tier"]) == (b["tenant"]["tenantId"], "ENTERPRISE")
+
+
 def test_a_request_body_cannot_choose_the_tenant(cloud: Cloud, world: dict[str, Any]) -> None:
     a, b = world["tenant-a"], world["tenant-b"]
     before = partition(cloud, b["table"], b["tenant"]["tenantId"])

@@ -86,7 +86,7 @@ STATUSES = {
         "PATCH /users/{userId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
         "DELETE /users/{userId}": {204, 401, 403, 404, 409, 422},
         "GET /agents": {200, 400, 401, 403, 422},
-        "POST /agents": {201, 400, 401, 403, 413, 415, 422},
+        "POST /agents": {201, 400, 401, 403, 409, 413, 415, 422},  # 409: LIMIT_REACHED
         "GET /agents/{agentId}": {200, 401, 403, 404, 422},
         "PATCH /agents/{agentId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
         "DELETE /agents/{agentId}": {204, 401, 403, 404, 422},
@@ -96,6 +96,7 @@ STATUSES = {
         "PATCH /executions/{executionId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
         "GET /audit": {200, 400, 401, 403, 422},
         "GET /usage": {200, 401, 403, 422},
+        "GET /config": {200, 401, 403, 422},
     },
 }
 
