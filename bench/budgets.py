@@ -6,6 +6,10 @@ tests/unit/test_bench_budgets.py).
   reported too, without a budget: the stack's own floor is above any bare-boto3 budget worth having.
 - Import weight (bench/import_weight.py): each handler's import loads no more modules from outside
   Tenancy's own package than before the layer's restructure, and takes no longer, normalized, than before within a stated tolerance.
+- Quota check (bench/plans.py): the request limiter adds ≤ QUOTA_BUDGET_MS at p50 and at p99, with
+  exactly QUOTA_BUDGET_CALLS DynamoDB call per request in the steady state.
+- Noisy neighbour (bench/plans.py): a tenant's p50 while another hammers its limit ≤
+  NEIGHBOUR_BUDGET x its p50 without.
 
 A verdict is taken on the figures as reported (ratios rounded to 2 or 3 decimals), so the output
 never shows a ratio equal to its budget marked over it.
@@ -16,6 +20,9 @@ from __future__ import annotations
 from typing import Any
 
 FLOOR_BUDGET = 1.05
+QUOTA_BUDGET_MS = 3.0
+QUOTA_BUDGET_CALLS = 1
+NEIGHBOUR_BUDGET = 1.2
 
 
 def cold_start_verdict(
@@ -69,6 +76,53 @@ def import_verdict(
     }
 
 
+def quota_verdict(p50_ms: float, p99_ms: float, dynamodb_calls_per_request: float) -> dict[str, Any]:
+    """The limiter's added latency (p50, p99) and its DynamoDB calls per request, each against its
+    budget, judged as reported (2 decimals)."""
+    p50, p99 = round(p50_ms, 2), round(p99_ms, 2)
+    calls = round(dynamodb_calls_per_request, 3)
+    verdict = {
+        "p50_ok": p50 <= QUOTA_BUDGET_MS,
+        "p99_ok": p99 <= QUOTA_BUDGET_MS,
+        "calls_ok": calls == QUOTA_BUDGET_CALLS,
+    }
+    return {
+        "limiter_p50_ms": p50,
+        "limiter_p99_ms": p99,
+        "dynamodb_calls_per_request": calls,
+        "budget_ms": QUOTA_BUDGET_MS,
+        "budget_calls": QUOTA_BUDGET_CALLS,
+        **verdict,
+        "within_budget": all(verdict.values()),
+    }
+
+
+def neighbour_verdict(unloaded_p50_ms: float, loaded_p50_ms: float) -> dict[str, Any]:
+    """A tenant's p50 while another hammers its limit against its p50 without."""
+    ratio = round(loaded_p50_ms / unloaded_p50_ms, 2)
+    return {
+        "other_p50_ms": [round(unloaded_p50_ms, 2), round(loaded_p50_ms, 2)],
+        "other_ratio_p50": ratio,
+        "budget": NEIGHBOUR_BUDGET,
+        "within_budget": ratio <= NEIGHBOUR_BUDGET,
+    }
+
+
+def _plans_rows(plans: dict[str, Any] | None) -> dict[str, list[dict[str, Any]] | None]:
+    """The plans section's budgeted figures as rows of the summary (named in `function`)."""
+    if plans is None:
+        return {"quota_check": None, "noisy_neighbour": None}
+    quota, neighbour = plans["quota_check"], plans["noisy_neighbour"]
+    return {
+        "quota_check": [
+            {"function": "limiter p50", "within_budget": quota["p50_ok"]},
+            {"function": "limiter p99", "within_budget": quota["p99_ok"]},
+            {"function": "DynamoDB calls per request", "within_budget": quota["calls_ok"]},
+        ],
+        "noisy_neighbour": [{"function": "other tenant's p50", "within_budget": neighbour["within_budget"]}],
+    }
+
+
 def summary(results: dict[str, Any]) -> dict[str, Any]:
     """Per budget, which functions are within it, over it, or not evaluated (None: the section did
     not run, or its figures are not comparable with the baseline's)."""
@@ -83,6 +137,15 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
             "handler import: modules outside Tenancy ≤ before, normalized CPU time ≤ before x (1 + tolerance)",
         ),
     }
+    plans = _plans_rows(results.get("plans"))
+    sections["quota_check"] = (
+        plans["quota_check"],
+        f"quota check ≤ {QUOTA_BUDGET_MS} ms at p50 and p99, {QUOTA_BUDGET_CALLS} DynamoDB call per request",
+    )
+    sections["noisy_neighbour"] = (
+        plans["noisy_neighbour"],
+        f"a tenant's p50 while another hammers its limit ≤ {NEIGHBOUR_BUDGET}x its p50 without",
+    )
     for name, (rows, budget) in sections.items():
         if rows is None:
             continue

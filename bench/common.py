@@ -27,10 +27,12 @@ class Counts:
     scale_small: int = 10
     scale_large: int = 1000
     scale_requests: int = 200
+    plans_requests: int = 1000
+    noisy_seconds: float = 15.0
 
     @classmethod
     def smoke(cls) -> Counts:
-        return cls(1, 5, 2, 4, 2, 5, 5)
+        return cls(1, 5, 2, 4, 2, 5, 5, plans_requests=5, noisy_seconds=0.5)
 
 
 def median(values: list[float]) -> float:

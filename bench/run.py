@@ -6,7 +6,7 @@ by side in the same run: these machines are noisy, so read the ratios, not the a
     python -m bench.run [--smoke] [--out bench/results.json]
 
 One module per benchmark: bench/cold_start.py, import_weight.py, warm.py, scale.py, onboarding.py,
-size.py, bytecode.py; the seeded world they share is bench/world.py; the budgets and their verdicts
+size.py, bytecode.py, plans.py; the seeded world they share is bench/world.py; the budgets and their verdicts
 are bench/budgets.py (results["budgets"] sums them up).
 """
 
@@ -32,11 +32,24 @@ from bench.cold_start import cold_start  # noqa: E402
 from bench.common import Counts  # noqa: E402
 from bench.import_weight import import_weight  # noqa: E402
 from bench.onboarding import onboarding  # noqa: E402
+from bench.plans import plans, plans_tables  # noqa: E402
 from bench.report import table  # noqa: E402
 from bench.scale import scale  # noqa: E402
 from bench.size import package_sizes  # noqa: E402
 from bench.warm import warm_latency  # noqa: E402
 from bench.world import start_world  # noqa: E402
+
+# --only's names, and the results' keys each one writes.
+SECTIONS = {
+    "cold": ("cold_start_python", "cold_start_floors", "cold_start"),
+    "imports": ("import_weight",),
+    "warm": ("warm_latency",),
+    "onboarding": ("onboarding",),
+    "scale": ("scale",),
+    "size": ("package_size",),
+    "bytecode": ("layer_bytecode",),
+    "plans": ("plans",),
+}
 
 IMPORT_COLUMNS = (
     "function",
@@ -61,7 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument(
-        "--only", nargs="*", default=["cold", "imports", "warm", "onboarding", "scale", "size", "bytecode"]
+        "--only",
+        nargs="*",
+        default=list(SECTIONS),
+        help="run these sections only; the others' figures in --out are kept (a re-run is recorded in 'reruns')",
     )
     args = parser.parse_args(argv)
     counts = Counts.smoke() if args.smoke else Counts()
@@ -137,6 +153,10 @@ def main(argv: list[str] | None = None) -> int:
                 ),
                 flush=True,
             )
+        if "plans" in args.only:
+            results["plans"] = plans(world, counts, counter)
+            for title, rows in plans_tables(results["plans"]):
+                print(table(title, rows), flush=True)
         if "onboarding" in args.only:
             results["onboarding"] = onboarding(counts)
             print(
@@ -147,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     finally:
         server.stop()
+    results = merged(args.out, results, [name for name in SECTIONS if name in args.only])
     results["budgets"] = summary(results)
     print(
         table(
@@ -163,6 +184,24 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(results, indent=2))
     print(f"\nwrote {args.out}")
     return 0
+
+
+def merged(out: Path, results: dict[str, Any], ran: list[str]) -> dict[str, Any]:
+    """A run of some sections only keeps the other sections' figures already in `out`: the file's
+    machine, counts and time stay those of the run that wrote them, and `reruns` lists the sections
+    measured again since, with their own time and counts."""
+    if set(ran) == set(SECTIONS) or not out.exists():
+        return results
+    previous: dict[str, Any] = json.loads(out.read_text())
+    fresh = {key for name in ran for key in SECTIONS[name]}
+    kept = {key: value for key, value in previous.items() if key not in fresh and key != "budgets"}
+    rerun = {key: results[key] for key in ("machine", "counts", "generated_at")}
+    kept["reruns"] = [
+        *[r for r in previous.get("reruns", []) if set(r["sections"]) - set(ran)],
+        {"sections": ran, **rerun},
+    ]
+    print(f"kept from {out}: {', '.join(k for k in kept if k in {*sum(SECTIONS.values(), ())}) or 'nothing'}")
+    return {**kept, **{key: results[key] for key in fresh if key in results}}
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ def test_the_benchmark_runs_and_writes_every_section(tmp_path: Path) -> None:
         "warm_latency",
         "scale",
         "onboarding",
+        "plans",
     } <= set(results)
     assert {row["function"] for row in results["cold_start"]} == {
         "tenant_api",
@@ -89,7 +90,7 @@ def test_the_benchmark_runs_and_writes_every_section(tmp_path: Path) -> None:
             assert row["weight_budget"] == round(1 + imports["budget"]["time_tolerance"], 3)
             assert row["within_budget"] is (row["modules_ok"] and row["weight_ok"])
     budgets = results["budgets"]
-    assert set(budgets) == {"cold_start", "import_weight", "all_within"}
+    assert set(budgets) == {"cold_start", "import_weight", "quota_check", "noisy_neighbour", "all_within"}
     for found in (budgets["cold_start"], budgets["import_weight"]):
         assert sorted(found["within"] + found["over"] + found["not_evaluated"]) == sorted(floors)
     assert results["package_size"][0]["runtime_provided_packages_bundled"] == []
