@@ -340,7 +340,7 @@ def test_tenant_access_policy_exactly(synthesized: Synthesized) -> None:
     stack = synthesized.stack
     bucket = arn_of(synthesized, stack.tenant_bucket)
     statements_ = policy_of(synthesized, stack.tenant_access_role)["Statement"]
-    items, objects, no_indexes = statements_
+    items, objects, no_indexes = statements_[:3]
     assert items == {
         "Sid": "TenantItems",
         "Effect": "Allow",
@@ -383,6 +383,41 @@ def test_tenant_access_policy_exactly(synthesized: Synthesized) -> None:
     }
 
 
+def test_tenant_access_reaches_the_usage_table_only_in_the_tenants_partition(
+    synthesized: Synthesized,
+) -> None:
+    """The request limiter and the usage reads run as the tenant: the usage table, only where the
+    leading key is the session's own partition, and never Delete, Scan or an index."""
+    stack = synthesized.stack
+    [usage] = [
+        s
+        for s in policy_of(synthesized, stack.tenant_access_role)["Statement"]
+        if s.get("Sid") == "TenantUsage"
+    ]
+    assert usage == {
+        "Sid": "TenantUsage",
+        "Effect": "Allow",
+        "Action": [
+            "dynamodb:ConditionCheckItem",
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:Query",
+            "dynamodb:UpdateItem",
+        ],
+        "Resource": arn_of(synthesized, stack.usage_table),
+        "Condition": {
+            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": [f"TENANT#{PRINCIPAL_TENANT_ID}"]}
+        },
+    }
+    table = synthesized.logical_id(stack.usage_table)
+    others = [
+        s
+        for s in policy_of(synthesized, stack.tenant_access_role)["Statement"]
+        if table in flat(s["Resource"]) and s.get("Sid") != "TenantUsage"
+    ]
+    assert others == []
+
+
 def test_tenant_access_never_reaches_an_index_or_scans(synthesized: Synthesized) -> None:
     document = policy_of(synthesized, synthesized.stack.tenant_access_role)
     for statement in document["Statement"]:
@@ -397,7 +432,9 @@ def test_the_policy_variable_is_literal_in_the_template(synthesized: Synthesized
     """`${aws:PrincipalTag/TenantId}` must reach IAM as written: not resolved as a CDK token and not
     inside an Fn::Sub (where CloudFormation would try to substitute it)."""
     text = json.dumps(policy_of(synthesized, synthesized.stack.tenant_access_role))
-    assert text.count(PRINCIPAL_TENANT_ID) == 4
+    # items and the silo table, two object prefixes, the usage table's LeadingKeys; secrets: their
+    # name and tag on create, name and tag after, and the key's SecretARN context
+    assert text.count(PRINCIPAL_TENANT_ID) == 10
     assert "Fn::Sub" not in text
     assert "Token[" not in text
 

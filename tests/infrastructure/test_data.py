@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tenancy_infra.topology import APP_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, TableSpec
+from tenancy_infra.topology import APP_TABLE, CONTROL_TABLE, IDEMPOTENCY_TABLE, USAGE_TABLE, TableSpec
 from tests.infrastructure.synth import (
     APP_NAME,
     STAGE,
@@ -17,7 +17,9 @@ from tests.infrastructure.synth import (
 )
 
 
-@pytest.mark.parametrize("spec", [CONTROL_TABLE, APP_TABLE, IDEMPOTENCY_TABLE], ids=lambda spec: spec.suffix)
+@pytest.mark.parametrize(
+    "spec", [CONTROL_TABLE, APP_TABLE, IDEMPOTENCY_TABLE, USAGE_TABLE], ids=lambda spec: spec.suffix
+)
 def test_tables_have_the_topology_schema(synthesized: Synthesized, spec: TableSpec) -> None:
     table = table_named(synthesized, f"{APP_NAME}-{STAGE}-{spec.suffix}")
     properties = table["Properties"]
@@ -50,6 +52,17 @@ def test_app_table_expires_items_by_the_topology_ttl_attribute(synthesized: Synt
     assert idempotency["TimeToLiveSpecification"] == {"AttributeName": "expiration", "Enabled": True}
     assert idempotency["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
     assert "StreamSpecification" not in idempotency
+
+
+def test_usage_table_is_keyed_per_tenant_and_expires_by_ttl(synthesized: Synthesized) -> None:
+    usage = table_named(synthesized, f"{APP_NAME}-{STAGE}-usage")["Properties"]
+    assert usage["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+    assert usage["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert "StreamSpecification" not in usage
+    assert "GlobalSecondaryIndexes" not in usage
 
 
 def bucket_policy_statements(synthesized: Synthesized, bucket_id: str) -> list[dict[str, Any]]:

@@ -82,6 +82,7 @@ def test_function_environment(synthesized: Synthesized, spec: FunctionSpec) -> N
         "CONTROL_TABLE_NAME": {"Ref": synthesized.logical_id(stack.control_table)},
         "APP_TABLE_NAME": {"Ref": synthesized.logical_id(stack.app_table)},
         "IDEMPOTENCY_TABLE_NAME": {"Ref": synthesized.logical_id(stack.idempotency_table)},
+        "USAGE_TABLE_NAME": {"Ref": synthesized.logical_id(stack.usage_table)},
         "EVENT_BUS_NAME": {"Ref": synthesized.logical_id(stack.event_bus)},
         "TENANT_BUCKET_NAME": {"Ref": synthesized.logical_id(stack.tenant_bucket)},
         "SILO_STACK_ROLE_ARN": {"Fn::GetAtt": [synthesized.logical_id(stack.silo_stack_role), "Arn"]},

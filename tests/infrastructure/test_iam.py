@@ -114,6 +114,20 @@ def test_only_the_control_api_keeps_idempotency_records_and_only_item_by_item(
             assert not actions, function
 
 
+def test_only_the_control_api_reads_the_usage_table_and_nothing_writes_it_as_itself(
+    synthesized: Synthesized,
+) -> None:
+    """The app API writes the usage table only as the tenant (the tenant-access role's TenantUsage
+    statement); no execution role may write it, and only the control API may read it."""
+    table = synthesized.logical_id(synthesized.stack.usage_table)
+    for function in synthesized.stack.functions:
+        actions = {action for action, on in grants(synthesized, function) if table in on}
+        if function == "tenant_api":
+            assert actions == {"dynamodb:GetItem", "dynamodb:Query"}
+        else:
+            assert not actions, function
+
+
 def test_only_the_event_publishers_may_put_events_and_only_on_the_bus(synthesized: Synthesized) -> None:
     bus = arn_of(synthesized, synthesized.stack.event_bus)
     for function in synthesized.stack.functions:
@@ -271,6 +285,8 @@ def granted_access(synthesized: Synthesized, function: str) -> set[Access]:
         == ITEM_ACTIONS,
         Access.CONTROL_TABLE_GET_ITEM: "ReadTenantStatus" in sids,
         Access.IDEMPOTENCY_RECORDS: any(idempotency in on for _, on in grants(synthesized, function)),
+        Access.USAGE_TABLE_READ: actions_on(synthesized, function, arn_of(synthesized, stack.usage_table))
+        == {"dynamodb:GetItem", "dynamodb:Query"},
         Access.APP_TABLE_READ_WRITE: actions_on(synthesized, function, arn_of(synthesized, stack.app_table))
         == ITEM_ACTIONS,
         Access.EVENTS_PUT: "events:PutEvents" in actions,
