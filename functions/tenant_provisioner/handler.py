@@ -37,6 +37,7 @@ def provisioner() -> Provisioner:
         ),
         users=UserDirectory(LazyClient("cognito-idp"), settings.user_pool_id),
         ledger=Ledger(LazyClient("dynamodb"), settings.app_table_name),
+        secretsmanager=LazyClient("secretsmanager"),
     )
 
 

@@ -19,7 +19,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 
-from tenancy.common.names import pool_prefix
+from tenancy.common.names import DISCOVERY_PARAMETERS, pool_prefix
 
 from ..topology import FUNCTIONS, Access
 from .cfn import default_policy
@@ -67,6 +67,15 @@ TENANT_ROUTES_WRITE_ACTIONS = (
     "ssm:DeleteParameter",
     "ssm:DeleteParameters",
     "ssm:GetParametersByPath",
+)
+
+# A tenant's discovery parameters, by name (tenancy.application.discovery): read them and the
+# history of `state`, write the newer values, delete a cleared error.
+TENANT_DISCOVERY_ACTIONS = (
+    "ssm:GetParameters",
+    "ssm:GetParameterHistory",
+    "ssm:PutParameter",
+    "ssm:DeleteParameter",
 )
 
 
@@ -200,6 +209,22 @@ def grant(role: iam.Role, access: Access, to: Targets) -> None:
                 "Tenants' secrets live under /<app>/<stage>/tenants/<tenantId>/; the provisioner deletes "
                 "the secrets of whichever tenant it offboards (DeleteSecret only: it never reads a value).",
             )
+        case Access.TENANT_DISCOVERY_WRITE:
+            arns = naming.tenant_parameter_arns(DISCOVERY_PARAMETERS)
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    sid="TenantDiscovery", actions=list(TENANT_DISCOVERY_ACTIONS), resources=arns
+                )
+            )
+            for arn in arns:
+                acknowledge_wildcard(
+                    default_policy(role),
+                    "Resource",
+                    arn,
+                    "One discovery parameter of every tenant (/<app>/<stage>/tenants/<tenantId>/<name>): the "
+                    "consumer of TenantUpdated keeps it in step for whichever tenant changed; the "
+                    "routes beside it are not named.",
+                )
         case Access.SILO_STACKS:
             _grant_silo_stacks(role, naming, to.silo_stack_role)
         case Access.SILO_BUCKETS_EMPTY:

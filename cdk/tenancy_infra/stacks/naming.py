@@ -49,6 +49,27 @@ class Naming:
             resource_name=route_path(self.app_name, self.stage, "*").strip("/"),
         )
 
+    def tenant_secrets_arn(self, tenant_id: str) -> str:
+        """Secrets of tenant `tenant_id` (`*` for every tenant): Secrets Manager names them
+        `/<app>/<stage>/tenants/<tenantId>/<name>`, and their ARNs end in `-<6 random characters>`."""
+        return self.stack.format_arn(
+            service="secretsmanager",
+            resource="secret",
+            resource_name=route_path(self.app_name, self.stage, tenant_id) + "*",
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+
+    def tenant_parameter_arns(self, names: tuple[str, ...]) -> list[str]:
+        """The parameters `names` of every tenant: `<app>/<stage>/tenants/*/<name>` for each name."""
+        return [
+            self.stack.format_arn(
+                service="ssm",
+                resource="parameter",
+                resource_name=route_path(self.app_name, self.stage, "*").strip("/") + "/" + name,
+            )
+            for name in names
+        ]
+
     def silo_stacks_arn(self) -> str:
         return self.stack.format_arn(
             service="cloudformation", resource="stack", resource_name=f"{self.silo_prefix}*/*"

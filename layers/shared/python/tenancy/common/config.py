@@ -17,8 +17,8 @@ from tenancy.common.names import (
     DEFAULT_STAGE,
     EVENT_BUS_SUFFIX,
     IDEMPOTENCY_TABLE_SUFFIX,
-    USAGE_TABLE_SUFFIX,
     STAGE_PATTERN,
+    USAGE_TABLE_SUFFIX,
     event_source,
     resource_name,
 )
@@ -51,6 +51,10 @@ class Settings(BaseModel):
     # points it at its own server.
     jwks_url: str = ""
     route_cache_seconds: float = 60.0
+    # The KMS key (id, ARN or alias) that encrypts tenant secrets; empty: Secrets Manager's default key.
+    secrets_kms_key_id: str = ""
+    # How long a tenant secret's value is served from the accessor's cache (application.secrets.accessor).
+    secrets_cache_seconds: int = 300
     # Seconds the tenant provisioner keeps in reserve when waiting for a silo stack.
     provisioner_safety_margin_seconds: float = 30.0
     provisioner_poll_seconds: float = 5.0

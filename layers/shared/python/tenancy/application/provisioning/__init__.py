@@ -18,6 +18,7 @@ from tenancy.application.access.routing import Route, RouteStore
 from tenancy.application.provisioning import pool
 from tenancy.application.provisioning.ledger import Ledger, OperationInProgress
 from tenancy.application.provisioning.silo import Deadline, SiloStacks, StackStillInProgress
+from tenancy.application.secrets.vault import purge_tenant_secrets
 from tenancy.application.store import keys, kinds
 from tenancy.application.store.engine import Actor, TenantStore
 from tenancy.application.users.directory import UserDirectory
@@ -66,6 +67,7 @@ class Provisioner:
     publisher: EventPublisher
     users: UserDirectory
     ledger: Ledger
+    secretsmanager: Any = None  # the tenants' secrets, deleted at offboarding (None: none to delete)
 
     def handle(
         self,
@@ -203,6 +205,7 @@ class Provisioner:
                 self._deprovision_silo(tenant_id, deadline)
             else:
                 self._deprovision_pool(tenant_id)
+            self._purge_secrets(tenant_id)
             self.routes.delete(tenant_id)
         except StackStillInProgress:
             raise
@@ -254,6 +257,16 @@ class Provisioner:
             if cursor is None:
                 break
         logger.info("tenant users removed", tenant_id=tenant_id, users=removed)
+
+    # --- secrets ---------------------------------------------------------------------------
+
+    def _purge_secrets(self, tenant_id: str) -> None:
+        """Every secret under the tenant's path, deleted without recovery (idempotent)."""
+        if self.secretsmanager is None:
+            return
+        settings = self.settings
+        deleted = purge_tenant_secrets(self.secretsmanager, settings.app_name, settings.stage, tenant_id)
+        logger.info("tenant secrets deleted", tenant_id=tenant_id, secrets=deleted)
 
     # --- pool ------------------------------------------------------------------------------
 
