@@ -168,11 +168,16 @@ def api_event(
 
 
 def app_context(tenant_id: str) -> dict[str, str]:
-    """An admin of a PRO tenant whose agent limit the warm benchmark's creates never reach."""
+    """An admin of a PRO tenant whose agent limit the warm benchmark's creates never reach, nor its
+    back-to-back requests the API rate (each request is still counted: one UpdateItem)."""
     from tenancy.contracts.plans import LimitValues, Overrides, StagePlans, effective_config
     from tenancy.contracts.tiers import Tier
 
-    config = effective_config(Tier.PRO, Overrides(limits=LimitValues(agents=1_000_000)), StagePlans())
+    unlimited = 1_000_000_000
+    limits = LimitValues(
+        agents=1_000_000, apiRequestsPerSecond=unlimited, apiBurst=unlimited, apiRequestsPerDay=unlimited
+    )
+    config = effective_config(Tier.PRO, Overrides(limits=limits), StagePlans())
     return {
         "tenantId": tenant_id,
         "userId": f"admin-{tenant_id}",

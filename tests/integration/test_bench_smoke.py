@@ -103,15 +103,17 @@ def test_the_benchmark_runs_and_writes_every_section(tmp_path: Path) -> None:
 
 
 # The AWS calls each route makes, as the benchmark counts them through botocore's event hooks.
-# A read is one call; nothing scans.
+# A read is one call; nothing scans. Every app API request is also counted against its tenant's
+# limits: one conditional UpdateItem on the tenant's usage item (tenancy.application.quotas).
+COUNTED = {"dynamodb:UpdateItem": 1}
 EXPECTED_CALLS = {
     "GET /tenants/{tenantId}": {"dynamodb:GetItem": 1},
     "GET /tenants": {"dynamodb:Query": 1},
     "POST /tenants": {"dynamodb:TransactWriteItems": 1},
-    "GET /agents/{agentId}": {"dynamodb:GetItem": 1},
-    "GET /agents": {"dynamodb:Query": 1},
-    "POST /agents": {"dynamodb:TransactWriteItems": 1},
-    "GET /me": {"dynamodb:GetItem": 1},
+    "GET /agents/{agentId}": {"dynamodb:GetItem": 1, **COUNTED},
+    "GET /agents": {"dynamodb:Query": 1, **COUNTED},
+    "POST /agents": {"dynamodb:TransactWriteItems": 1, **COUNTED},
+    "GET /me": {"dynamodb:GetItem": 1, **COUNTED},
 }
 
 
