@@ -105,7 +105,10 @@ def usage_range(from_: str | None, to: str | None, now: datetime | None = None) 
     A date that does not exist, `from` after `to`, or more than MAX_RANGE_DAYS days is a 422 naming
     the field."""
     end = _bound(to, "to") or today(now)
-    start = _bound(from_, "from") or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    try:
+        start = _bound(from_, "from") or end - timedelta(days=DEFAULT_RANGE_DAYS - 1)
+    except OverflowError:  # `to` in the first days of year 1: no 30 days before it
+        raise _invalid("to", "must leave 30 days before it when `from` is left out") from None
     if start > end:
         raise _invalid("from", "must not be after `to`")
     if (end - start).days + 1 > MAX_RANGE_DAYS:
