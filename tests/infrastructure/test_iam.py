@@ -193,6 +193,31 @@ def test_provisioner_manages_tenant_routes_in_ssm_under_the_app_path_only(synthe
     assert f":parameter/{APP_NAME}/{STAGE}/tenants/*" in resource
 
 
+def test_tenant_updates_keeps_only_the_discovery_parameters_of_tenants(synthesized: Synthesized) -> None:
+    """By name: provisioning-status, provisioning-error, tier, config and state of any tenant; never
+    the routes beside them, nothing by path, nothing else."""
+    statement = statement_by_sid(synthesized, "tenant_updates", "TenantDiscovery")
+    assert set(statement["Action"]) == {
+        "ssm:GetParameters",
+        "ssm:GetParameterHistory",
+        "ssm:PutParameter",
+        "ssm:DeleteParameter",
+    }
+    resources = sorted(flat(resource) for resource in statement["Resource"])
+    names = sorted(("provisioning-status", "provisioning-error", "tier", "config", "state"))
+    assert [resource.rsplit("/", 1)[1] for resource in resources] == [f'{name}"]]}}' for name in names]
+    for resource in resources:
+        assert f':parameter/{APP_NAME}/{STAGE}/tenants/*/' in resource, resource
+    ssm_actions = {action for action, _ in grants(synthesized, "tenant_updates") if action.startswith("ssm:")}
+    assert ssm_actions == set(statement["Action"])
+    assert not {action for action, _ in grants(synthesized, "tenant_updates")} - ssm_actions - {
+        "logs:CreateLogStream",
+        "logs:PutLogEvents",
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+    }
+
+
 def test_provisioner_creates_silo_stacks_only_with_the_silo_role(synthesized: Synthesized) -> None:
     silo_role = arn_of(synthesized, synthesized.stack.silo_stack_role)
     create = statement_by_sid(synthesized, "tenant_provisioner", "CreateSiloStacks")
@@ -296,7 +321,9 @@ def granted_access(synthesized: Synthesized, function: str) -> set[Access]:
         and "cognito-idp:AdminUpdateUserAttributes" not in actions,
         Access.POOL_BUCKET_TENANT_OBJECTS: bool(actions_on(synthesized, function, pool_objects)),
         Access.SILO_TABLE_ITEMS: "SiloTableItems" in sids,
-        Access.TENANT_ROUTES_WRITE: "ssm:PutParameter" in actions,
+        Access.TENANT_ROUTES_WRITE: "TenantRoutes" in sids,
+        Access.TENANT_DISCOVERY_WRITE: "TenantDiscovery" in sids,
+        Access.TENANT_SECRETS_DELETE: {"ListTenantSecrets", "DeleteTenantSecrets"} <= sids,
         Access.SILO_STACKS: {"CreateSiloStacks", "ManageSiloStacks", "PassSiloStackRole"} <= sids,
         Access.SILO_BUCKETS_EMPTY: {"SiloBucketListing", "SiloBucketObjects"} <= sids,
         Access.SILO_TEMPLATE_READ: "ReadSiloTemplate" in sids,
@@ -339,3 +366,131 @@ def test_tenant_data_access_and_the_role_arn_variable_go_together(monkeypatch: p
 
 def resource_properties(synthesized: Synthesized, construct: Any) -> dict[str, Any]:
     return synthesized.template["Resources"][synthesized.logical_id(construct)]["Properties"]  # type: ignore[no-any-return]
+
+
+# --- tenant secrets (tenancy.application.secrets) ------------------------------------------------
+
+PRINCIPAL_TENANT = "${aws:PrincipalTag/TenantId}"
+
+
+def secret_arn(path: str) -> dict[str, Any]:
+    return {
+        "Fn::Join": [
+            "",
+            [
+                "arn:",
+                {"Ref": "AWS::Partition"},
+                ":secretsmanager:",
+                {"Ref": "AWS::Region"},
+                ":",
+                {"Ref": "AWS::AccountId"},
+                f":secret:/{APP_NAME}/{STAGE}/tenants/{path}",
+            ],
+        ]
+    }
+
+
+def tenant_access_statements(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    role_id = synthesized.logical_id(synthesized.stack.tenant_access_role)
+    found: dict[str, dict[str, Any]] = {}
+    for policy in synthesized.resources("AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            found |= {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    return found
+
+
+def test_tenant_access_creates_secrets_only_under_its_path_and_tagged_with_its_tenant(
+    synthesized: Synthesized,
+) -> None:
+    assert tenant_access_statements(synthesized)["CreateTenantSecrets"] == {
+        "Sid": "CreateTenantSecrets",
+        "Effect": "Allow",
+        "Action": ["secretsmanager:CreateSecret", "secretsmanager:TagResource"],
+        "Resource": secret_arn(f"{PRINCIPAL_TENANT}/*"),
+        "Condition": {
+            "StringEquals": {"aws:RequestTag/TenantId": PRINCIPAL_TENANT},
+            "ForAllValues:StringEquals": {"aws:TagKeys": ["TenantId", "Application", "Stage"]},
+        },
+    }
+
+
+def test_tenant_access_reaches_only_its_tenants_tagged_secrets(synthesized: Synthesized) -> None:
+    assert tenant_access_statements(synthesized)["TenantSecrets"] == {
+        "Sid": "TenantSecrets",
+        "Effect": "Allow",
+        "Action": [
+            "secretsmanager:DeleteSecret",
+            "secretsmanager:DescribeSecret",
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:RestoreSecret",
+            "secretsmanager:UpdateSecret",
+        ],
+        "Resource": secret_arn(f"{PRINCIPAL_TENANT}/*"),
+        "Condition": {"StringEquals": {"secretsmanager:ResourceTag/TenantId": PRINCIPAL_TENANT}},
+    }
+
+
+def test_tenant_access_uses_the_secrets_key_only_through_secrets_manager_for_its_secrets(
+    synthesized: Synthesized,
+) -> None:
+    key = arn_of(synthesized, synthesized.stack.secrets_key)
+    assert tenant_access_statements(synthesized)["TenantSecretsKey"] == {
+        "Sid": "TenantSecretsKey",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": key,
+        "Condition": {
+            "StringEquals": {
+                "kms:ViaService": {
+                    "Fn::Join": ["", ["secretsmanager.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]
+                }
+            },
+            "StringLike": {"kms:EncryptionContext:SecretARN": secret_arn(f"{PRINCIPAL_TENANT}/*")},
+        },
+    }
+
+
+def test_no_tenant_scoped_role_may_list_every_secret(synthesized: Synthesized) -> None:
+    """ListSecrets cannot be limited to one tenant: only the provisioner holds it (offboarding)."""
+    document = json.dumps(tenant_access_statements(synthesized))
+    assert "secretsmanager:ListSecrets" not in document
+    assert "secretsmanager:*" not in document
+    assert "PutResourcePolicy" not in document
+    holders = [
+        spec.name
+        for spec in FUNCTIONS
+        if any(action == "secretsmanager:ListSecrets" for action, _ in grants(synthesized, spec.name))
+    ]
+    assert holders == ["tenant_provisioner"]
+
+
+def test_only_the_tenant_access_role_may_use_the_secrets_key(synthesized: Synthesized) -> None:
+    key_id = synthesized.logical_id(synthesized.stack.secrets_key)
+    for spec in FUNCTIONS:
+        assert key_id not in flat(statements(synthesized, spec.name)), spec.name
+
+
+def test_the_provisioner_deletes_tenant_secrets_and_never_reads_them(synthesized: Synthesized) -> None:
+    listing = statement_by_sid(synthesized, "tenant_provisioner", "ListTenantSecrets")
+    deleting = statement_by_sid(synthesized, "tenant_provisioner", "DeleteTenantSecrets")
+    assert (listing["Action"], listing["Resource"]) == ("secretsmanager:ListSecrets", "*")
+    assert deleting["Action"] == "secretsmanager:DeleteSecret"
+    assert deleting["Resource"] == secret_arn("*")
+    provisioner = {action for action, _ in grants(synthesized, "tenant_provisioner")}
+    assert {a for a in provisioner if a.startswith("secretsmanager:")} == {
+        "secretsmanager:ListSecrets",
+        "secretsmanager:DeleteSecret",
+    }
+    assert not {a for a in provisioner if a.startswith("kms:")}
+
+
+def test_the_secrets_key_rotates_and_is_the_app_apis_key(synthesized: Synthesized) -> None:
+    stack = synthesized.stack
+    key = synthesized.template["Resources"][synthesized.logical_id(stack.secrets_key)]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    aliases = [a["Properties"] for a in synthesized.resources("AWS::KMS::Alias").values()]
+    assert {
+        "AliasName": f"alias/{APP_NAME}-{STAGE}-tenant-secrets",
+        "TargetKeyId": arn_of(synthesized, stack.secrets_key),
+    } in aliases

@@ -12,6 +12,7 @@ import pytest
 
 from localcloud.runtime import ROOT
 from tenancy.application.access.routing import RouteStore
+from tenancy.common.names import DISCOVERY_PARAMETERS
 from tests.helpers.api import ApiClient
 from tests.helpers.cloud import Cloud
 
@@ -20,10 +21,15 @@ def status(api: ApiClient, tenant_id: str) -> str:
     return str(api.get(f"/tenants/{tenant_id}").data["provisioningStatus"])
 
 
-def route(tenant_id: str) -> dict[str, str]:
+def parameters(tenant_id: str) -> dict[str, str]:
     base = f"/tenancy/test/tenants/{tenant_id}/"
     params = boto3.client("ssm").get_parameters_by_path(Path=base, Recursive=True)["Parameters"]
     return {p["Name"][len(base) :]: p["Value"] for p in params}
+
+
+def route(tenant_id: str) -> dict[str, str]:
+    """The tenant's route (the discovery parameters beside it outlive it: test_tenant_updates.py)."""
+    return {k: v for k, v in parameters(tenant_id).items() if k not in DISCOVERY_PARAMETERS}
 
 
 def objects(bucket: str, prefix: str) -> list[str]:
@@ -87,8 +93,11 @@ def test_free_and_enterprise_tenants_from_registration_to_tombstone(api: ApiClie
     cloud.pump_events("provisioning_completion")
     assert status(api, free["tenantId"]) == status(api, ent["tenantId"]) == "DEPROVISIONED"
     cloud.drain()
+    assert parameters(free["tenantId"])["provisioning-status"] == "DEPROVISIONED"
+    assert parameters(ent["tenantId"])["provisioning-status"] == "DEPROVISIONED"
     assert cloud.dead_letters("tenant_provisioner") == []
     assert cloud.dead_letters("provisioning_completion") == []
+    assert cloud.dead_letters("tenant_updates") == []
 
 
 def test_a_provisioning_failure_ends_in_failed_and_retry_recovers(

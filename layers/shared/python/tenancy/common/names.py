@@ -54,3 +54,25 @@ def pool_prefix(tenant_id: str) -> str:
 def route_path(app_name: str, stage: str, tenant_id: str) -> str:
     """SSM path holding a tenant's route: `/<app>/<stage>/tenants/<tenantId>/`."""
     return f"/{app_name}/{stage}/tenants/{tenant_id}/"
+
+
+# A tenant's SSM service discovery parameters, beside its route under route_path (kept by
+# tenancy.application.discovery from TenantUpdated; the CDK grants exactly these names).
+DISCOVERY_STATUS = "provisioning-status"
+DISCOVERY_ERROR = "provisioning-error"
+DISCOVERY_TIER = "tier"
+DISCOVERY_CONFIG = "config"
+# The record the others are kept from: JSON of the tenant's version and those values.
+DISCOVERY_STATE = "state"
+DISCOVERY_PARAMETERS = (
+    DISCOVERY_STATUS,
+    DISCOVERY_ERROR,
+    DISCOVERY_TIER,
+    DISCOVERY_CONFIG,
+    DISCOVERY_STATE,
+)
+
+
+def platform_parameter(app_name: str, stage: str, name: str) -> str:
+    """SSM name of a platform parameter: `/<app>/<stage>/platform/<name>`."""
+    return f"/{app_name}/{stage}/platform/{name}"

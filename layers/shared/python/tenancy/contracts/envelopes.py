@@ -8,7 +8,12 @@ from typing import Literal
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import Field
 
-from tenancy.contracts.events import TenantDeprovisionedDetail, TenantLifecycleDetail, TenantProvisionedDetail
+from tenancy.contracts.events import (
+    TenantDeprovisionedDetail,
+    TenantLifecycleDetail,
+    TenantProvisionedDetail,
+    TenantUpdatedDetail,
+)
 
 
 class TenantLifecycleEvent(EventBridgeModel):
@@ -24,3 +29,8 @@ class TenantProvisionedEvent(EventBridgeModel):
 class TenantDeprovisionedEvent(EventBridgeModel):
     detail_type: Literal["TenantDeprovisioned"] = Field(alias="detail-type")
     detail: TenantDeprovisionedDetail
+
+
+class TenantUpdatedEvent(EventBridgeModel):
+    detail_type: Literal["TenantUpdated"] = Field(alias="detail-type")
+    detail: TenantUpdatedDetail
