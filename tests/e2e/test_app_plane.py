@@ -102,6 +102,14 @@ def test_no_route_reaches_another_tenant(cloud: RunningCloud, tenants: dict[str,
         assert one(method, path, body).status == 404, (method, path)
     assert two("GET", f"/agents/{agent['agentId']}").body["data"]["version"] == 1
     assert two("GET", f"/executions/{execution['executionId']}").body["data"]["status"] == "QUEUED"
+    # usage: each tenant's own counters, never the other's
+    counted = one("GET", "/usage").body["data"]["total"]["apiCalls"]
+    for _ in range(3):
+        assert two("GET", "/agents").status == 200
+    ones = one("GET", "/usage").body["data"]
+    assert ones["total"]["apiCalls"] == counted + 1  # this read alone: none of two's requests
+    assert ones["tenantId"] == tenants["app-one"]["tenantId"]
+    assert tenants["app-two"]["tenantId"] not in str(ones)
 
 
 def test_tokens_are_required_and_checked(cloud: RunningCloud, tenants: dict[str, Any]) -> None:
