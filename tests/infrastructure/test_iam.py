@@ -476,7 +476,7 @@ def test_the_provisioner_deletes_tenant_secrets_and_never_reads_them(synthesized
     deleting = statement_by_sid(synthesized, "tenant_provisioner", "DeleteTenantSecrets")
     assert (listing["Action"], listing["Resource"]) == ("secretsmanager:ListSecrets", "*")
     assert deleting["Action"] == "secretsmanager:DeleteSecret"
-    assert deleting["Resource"] == secret_arn("*")
+    assert deleting["Resource"] == secret_arn("*/*")  # /<app>/<stage>/tenants/<any tenant>/<any name>
     provisioner = {action for action, _ in grants(synthesized, "tenant_provisioner")}
     assert {a for a in provisioner if a.startswith("secretsmanager:")} == {
         "secretsmanager:ListSecrets",
