@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from tenancy.common.config import Settings
-from tenancy.common.names import TENANT_ACCESS_ROLE_SUFFIX, resource_name
+from tenancy.common.names import TENANT_ACCESS_ROLE_SUFFIX, platform_parameter, resource_name
 from tenancy_infra.topology import (
     APP_TABLE,
     CONTROL_TABLE,
     FUNCTIONS,
     IDEMPOTENCY_TABLE,
+    PLATFORM_PARAMETERS,
     USAGE_TABLE,
     USER_POOL,
     RuleTrigger,
@@ -82,7 +83,7 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
     assets_bucket, _, template_key = settings.silo_template_url.split("amazonaws.com/", 1)[1].partition("/")
     s3.create_bucket(Bucket=assets_bucket)
     s3.put_object(Bucket=assets_bucket, Key=template_key, Body=silo_template_body().encode())
-    events.create_event_bus(Name=settings.event_bus_name)
+    bus_arn = events.create_event_bus(Name=settings.event_bus_name)["EventBusArn"]
 
     pool_id, client_id = create_user_pool(clients("cognito-idp"), settings, USER_POOL)
     settings = settings.model_copy(
@@ -94,6 +95,7 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
             "jwks_url": local_jwks_url(),
         }
     )
+    create_platform_parameters(clients("ssm"), dynamodb, settings, bus_arn)
     resources = LocalResources(settings)
     for function in FUNCTIONS:
         if not isinstance(function.trigger, RuleTrigger | StreamTrigger):
@@ -120,6 +122,35 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
         resources.function_queues[function.name] = queue_url
         resources.rule_names[function.name] = rule
     return resources
+
+
+def platform_values(dynamodb: Any, settings: Settings, bus_arn: str) -> dict[str, str]:
+    """The local value of every topology.PLATFORM_PARAMETERS name (what the CDK app publishes)."""
+    return {
+        "app-table/name": settings.app_table_name,
+        "app-table/arn": dynamodb.describe_table(TableName=settings.app_table_name)["Table"]["TableArn"],
+        "control-table/name": settings.control_table_name,
+        "usage-table/name": settings.usage_table_name,
+        "pool-bucket/name": settings.tenant_bucket_name,
+        "event-bus/name": settings.event_bus_name,
+        "event-bus/arn": bus_arn,
+        "silo-template/url": settings.silo_template_url,
+        "user-pool/id": settings.user_pool_id,
+    }
+
+
+def create_platform_parameters(ssm: Any, dynamodb: Any, settings: Settings, bus_arn: str) -> None:
+    """`/<app>/<stage>/platform/...`, as the CDK app's PlatformParameters publishes them."""
+    values = platform_values(dynamodb, settings, bus_arn)
+    if set(values) != set(PLATFORM_PARAMETERS):
+        raise ValueError(f"the local cloud's platform parameters differ from {PLATFORM_PARAMETERS}")
+    for name in PLATFORM_PARAMETERS:
+        ssm.put_parameter(
+            Name=platform_parameter(settings.app_name, settings.stage, name),
+            Value=values[name],
+            Type="String",
+            Overwrite=True,
+        )
 
 
 def settings_environ(settings: Settings) -> dict[str, str]:

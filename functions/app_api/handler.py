@@ -14,6 +14,7 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from tenancy.application.access import request_metrics
 from tenancy.application.agents.routes import router as agents
 from tenancy.application.audit.routes import router as audit
 from tenancy.application.configuration.routes import router as configuration
@@ -27,6 +28,7 @@ from tenancy.common.entry import lambda_entry
 
 app = http.RestResolver(enable_validation=True)
 http.install(app)
+request_metrics.install(app)  # first: refused and failed requests are measured too
 quotas.install(app)  # every request is counted against its tenant's limits before its route runs
 for router in (users, agents, executions, audit, configuration, secrets, usage):
     app.include_router(router)

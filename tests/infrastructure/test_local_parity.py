@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from localcloud.resources import LocalResources, create_resources, local_settings
-from tenancy_infra.topology import FUNCTIONS, RuleTrigger
+from tenancy_infra.topology import FUNCTIONS, PLATFORM_PARAMETERS, RuleTrigger
 from tests.infrastructure.synth import APP_NAME, STAGE, Synthesized, table_named
 
 
@@ -109,3 +109,33 @@ def test_the_user_pool_and_client_match_the_deployed_ones(
     assert "ClientSecret" not in client
     assert deployed_client["Properties"]["GenerateSecret"] is False
     assert set(client["ReadAttributes"]) <= set(deployed_client["Properties"]["ReadAttributes"])
+
+
+def test_the_platform_parameters_have_the_deployed_names(
+    synthesized: Synthesized, local: LocalResources
+) -> None:
+    """The same `/<app>/<stage>/platform/...` names; locally each holds the local resource's value."""
+    prefix = f"/{APP_NAME}/{STAGE}/platform/"
+    deployed = {
+        r["Properties"]["Name"]: r["Properties"]["Value"]
+        for r in synthesized.resources("AWS::SSM::Parameter").values()
+        if r["Properties"]["Name"].startswith(prefix)
+    }
+    found = boto3.client("ssm").get_parameters_by_path(Path=prefix, Recursive=True)["Parameters"]
+    local_values = {p["Name"]: p["Value"] for p in found}
+    assert sorted(local_values) == sorted(deployed) == sorted(prefix + name for name in PLATFORM_PARAMETERS)
+
+    stack, settings = synthesized.stack, local.settings
+    assert deployed[prefix + "app-table/name"] == {"Ref": synthesized.logical_id(stack.app_table)}
+    assert deployed[prefix + "event-bus/arn"] == {
+        "Fn::GetAtt": [synthesized.logical_id(stack.event_bus), "Arn"]
+    }
+    assert local_values[prefix + "app-table/name"] == settings.app_table_name == f"{APP_NAME}-{STAGE}-app"
+    assert local_values[prefix + "usage-table/name"] == f"{APP_NAME}-{STAGE}-usage"
+    assert local_values[prefix + "control-table/name"] == settings.control_table_name
+    assert local_values[prefix + "pool-bucket/name"] == settings.tenant_bucket_name
+    assert local_values[prefix + "event-bus/name"] == settings.event_bus_name
+    assert local_values[prefix + "silo-template/url"] == settings.silo_template_url
+    assert local_values[prefix + "user-pool/id"] == settings.user_pool_id
+    assert local_values[prefix + "app-table/arn"].endswith(f":table/{APP_NAME}-{STAGE}-app")
+    assert local_values[prefix + "event-bus/arn"].endswith(f":event-bus/{APP_NAME}-{STAGE}-bus")

@@ -45,6 +45,7 @@ class EventBusAndRules(Concern):
         )
         self.rules: dict[str, events.Rule] = {}
         self.dead_letter_queues: dict[str, sqs.Queue] = {}  # per function: its failure DLQ
+        self.delivery_dead_letter_queues: dict[str, sqs.Queue] = {}  # per function: its rule's DLQ
 
     def add_rules(self, functions: Mapping[str, lambda_.Function]) -> None:
         for spec in FUNCTIONS:
@@ -64,6 +65,7 @@ class EventBusAndRules(Concern):
             f"events {spec.name} still failed after its async retries",
         )
         self.dead_letter_queues[spec.name] = failure_dlq
+        self.delivery_dead_letter_queues[spec.name] = delivery_dlq
         max_event_age = Duration.seconds(trigger.max_event_age_seconds)
         rule = events.Rule(
             self.stack,

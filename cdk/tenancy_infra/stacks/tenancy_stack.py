@@ -14,6 +14,8 @@ One construct per concern, composed here:
 - `TenantAccess` (tenant_access.py): the role every app API data call goes through
 - `ControlApi` (control_api.py) and `AppApi` (app_api.py, with its REQUEST authorizer and WAF)
 - `ReconcilerSchedule` (reconciler.py): the reconciler's schedule
+- `PlatformParameters` (platform_parameters.py): `/<app>/<stage>/platform/...` in SSM
+- `Monitoring` (monitoring.py): the operations dashboard, the alarms and their SNS topic
 
 and grants.py, which grants each function's role the access its FunctionSpec declares.
 """
@@ -40,7 +42,9 @@ from .event_bus import EventBusAndRules
 from .functions import Functions
 from .grants import TENANT_ACCESS_ENV, Targets, grant_functions, tenant_access_trusted
 from .identity import Identity
+from .monitoring import Monitoring
 from .naming import Naming
+from .platform_parameters import PlatformParameters
 from .reconciler import ReconcilerSchedule
 from .silo_provisioning import SiloProvisioning
 from .storage import Storage
@@ -149,6 +153,24 @@ class TenancyStack(cdk.Stack):
             self, "ReconcilerSchedule", naming=naming, functions=functions.functions
         )
 
+        # --- service discovery: where the shared resources are ---------------------------------
+        platform = PlatformParameters(
+            self,
+            "PlatformParameters",
+            naming=naming,
+            values={
+                "app-table/name": tables.app_table.table_name,
+                "app-table/arn": tables.app_table.table_arn,
+                "control-table/name": tables.control_table.table_name,
+                "usage-table/name": tables.usage_table.table_name,
+                "pool-bucket/name": storage.tenant_bucket.bucket_name,
+                "event-bus/name": bus.event_bus.event_bus_name,
+                "event-bus/arn": bus.event_bus.event_bus_arn,
+                "silo-template/url": silo.template.http_url,
+                "user-pool/id": identity.user_pool.user_pool_id,
+            },
+        )
+
         # --- what the tests and the outputs read ----------------------------------------------
         self.control_table = tables.control_table
         self.app_table = tables.app_table
@@ -182,6 +204,25 @@ class TenancyStack(cdk.Stack):
             **bus.dead_letter_queues,
             **schedule.dead_letter_queues,
         }
+        self.platform_parameters = platform.parameters
+
+        # --- monitoring: the dashboard, and alarms on every function and dead-letter queue -------
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            naming=naming,
+            functions=self.functions,
+            apis=self.apis,
+            dead_letter_queues={
+                **{f"{name}-stream": q for name, q in functions.dead_letter_queues.items()},
+                **{f"{name}-failures": q for name, q in bus.dead_letter_queues.items()},
+                **{f"{name}-delivery": q for name, q in bus.delivery_dead_letter_queues.items()},
+                **{f"{name}-schedule": q for name, q in schedule.dead_letter_queues.items()},
+            },
+        )
+        self.dashboard = monitoring.dashboard
+        self.alarms = monitoring.alarms
+        self.alarm_topic = monitoring.alarm_topic
 
         # --- outputs --------------------------------------------------------------------------
         for api_name, api in self.apis.items():

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from tenancy.common.errors import IllegalTransitionError, StaleOperationError
-from tenancy.common.observability import count, logger
+from tenancy.common.observability import MetricUnit, count, logger, measure
 from tenancy.contracts.publisher import EventPublisher
 from tenancy.control.lifecycle import request_lifecycle
 from tenancy.control.models import Status, Tenant
 from tenancy.control.store import ControlStore
 
+# Tenants each run found stuck (re-driven or failed), one point per run with the service dimension.
+STUCK_TENANTS_METRIC = "StuckTenants"
 UNSTARTED = (Status.PENDING, Status.OFFBOARDING)
 WAITING = (Status.PROVISIONING, Status.DEPROVISIONING)
 
@@ -48,6 +50,8 @@ def reconcile(
                 report.timed_out.append(tenant.tenant_id)
     if report.redriven or report.timed_out:
         logger.warning("reconciled stuck tenants", redriven=report.redriven, timed_out=report.timed_out)
+    # One point every run, 0 included (the stuck-tenants alarm: stacks/monitoring.py).
+    measure(STUCK_TENANTS_METRIC, len(report.redriven) + len(report.timed_out), MetricUnit.Count)
     return report
 
 
