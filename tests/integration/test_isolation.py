@@ -35,6 +35,7 @@ def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
         member = admin.post("/users", {"email": f"member@{slug}.example", "role": "member"}).data
         agent = admin.post("/agents", {"name": f"{slug}-agent"}).data
         execution = admin.post(f"/agents/{agent['agentId']}/executions", {"input": {"n": 1}}).data
+        secret = admin.request("PUT", f"/secrets/{slug}-key", {"value": f"value-of-{slug}"}).data
         result[slug] = {
             "tenant": tenant,
             "admin": admin,
@@ -43,6 +44,7 @@ def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
                 "userId": member["userId"],
                 "agentId": agent["agentId"],
                 "executionId": execution["executionId"],
+                "name": secret["name"],
             },
         }
     return result
@@ -60,6 +62,11 @@ ROUTES = [
     ("GET", "/agents/{agentId}/executions", None),
     ("GET", "/executions/{executionId}", None),
     ("PATCH", "/executions/{executionId}", {"status": "RUNNING"}),
+    ("GET", "/secrets/{name}", None),
+    ("GET", "/secrets/{name}?reveal=true", None),
+    ("DELETE", "/secrets/{name}", None),
+    # PUT /secrets/{name} names the caller's own secret of that name (test_secrets.py: the two
+    # tenants' secrets of one name are two secrets, under two paths).
 ]
 
 
@@ -95,7 +102,14 @@ def _param(template: str) -> str:
 
 def test_lists_and_audit_show_only_the_own_tenant(world: dict[str, Any]) -> None:
     a, b = world["tenant-a"], world["tenant-b"]
-    for path in ("/users", "/agents", f"/agents/{a['ids']['agentId']}/executions", "/audit", "/usage"):
+    for path in (
+        "/users",
+        "/agents",
+        f"/agents/{a['ids']['agentId']}/executions",
+        "/audit",
+        "/usage",
+        "/secrets",
+    ):
         body = str(a["admin"].get(path).body)
         for value in (*b["ids"].values(), b["tenant"]["tenantId"], "tenant-b"):
             assert value not in body, (path, value)
