@@ -97,6 +97,11 @@ STATUSES = {
         "GET /audit": {200, 400, 401, 403, 422},
         "GET /usage": {200, 401, 403, 422},
         "GET /config": {200, 401, 403, 422},
+        # 403: FORBIDDEN (not an admin) or FEATURE_DISABLED (the plan's `secrets` flag is off)
+        "GET /secrets": {200, 400, 401, 403, 422},
+        "PUT /secrets/{name}": {200, 400, 401, 403, 413, 415, 422},
+        "GET /secrets/{name}": {200, 401, 403, 404, 422},
+        "DELETE /secrets/{name}": {204, 401, 403, 404, 422},
     },
 }
 
