@@ -112,6 +112,26 @@ def test_no_route_reaches_another_tenant(cloud: RunningCloud, tenants: dict[str,
     assert tenants["app-two"]["tenantId"] not in str(ones)
 
 
+def test_secrets_over_http_stay_in_their_tenant(cloud: RunningCloud, tenants: dict[str, Any]) -> None:
+    """PUT/GET/reveal/DELETE /secrets/{name} through the gateway, on the local cloud's Secrets
+    Manager and KMS key; the other tenant's secret of the same name is never reached."""
+    one = User(cloud.client(), token(cloud, "app-one", "a@app-one.example"))
+    two = User(cloud.client(), token(cloud, "app-two", "a@app-two.example"))
+    put = one("PUT", "/secrets/llm-key", {"value": "one-s-value", "description": "LLM"})
+    assert put.status == 200, put.body
+    assert "one-s-value" not in str(put.body)
+    assert two("PUT", "/secrets/llm-key", {"value": "two-s-value"}).status == 200
+    assert one("GET", "/secrets/llm-key?reveal=true").body["data"]["value"] == "one-s-value"
+    assert two("GET", "/secrets/llm-key?reveal=true").body["data"]["value"] == "two-s-value"
+    assert one("GET", "/secrets/llm-key").body["data"]["name"] == "llm-key"
+    assert "value" not in one("GET", "/secrets/llm-key").body["data"]
+    assert [s["name"] for s in one("GET", "/secrets").body["data"]] == ["llm-key"]
+    assert one("PUT", "/secrets/a..b", {"value": "x"}).status == 422
+    assert one("DELETE", "/secrets/llm-key").status == 204
+    assert one("DELETE", "/secrets/llm-key").status == 404
+    assert two("GET", "/secrets/llm-key?reveal=true").body["data"]["value"] == "two-s-value"
+
+
 def test_tokens_are_required_and_checked(cloud: RunningCloud, tenants: dict[str, Any]) -> None:
     api = cloud.client()
     assert api.request("GET", "/me", signed=False).status == 401
