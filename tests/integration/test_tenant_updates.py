@@ -10,7 +10,8 @@ import boto3
 import pytest
 
 from tenancy.application.access.routing import Route, RouteStore
-from tenancy.application.discovery import TenantDiscovery
+from tenancy.application.discovery import DiscoveryNotSettled, DiscoveryState, TenantDiscovery
+from tenancy.contracts.envelopes import TenantUpdatedEvent
 from tenancy.contracts.tiers import Isolation
 from tests.helpers.api import ApiClient
 from tests.helpers.cloud import Cloud, sample_event
@@ -240,3 +241,19 @@ def test_a_failed_provisioning_shows_its_error_until_the_retry_clears_it(
     recovered = discovery_of(cloud, tid)
     assert recovered["provisioning-status"] == "PROVISIONED"
     assert "provisioning-error" not in recovered
+
+
+def test_settling_gives_up_when_newer_versions_keep_arriving(
+    cloud: Cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bounded: the invocation fails (DiscoveryNotSettled) and Lambda's retry settles later."""
+    versions = iter(range(10, 100))
+
+    def ever_newer(self: TenantDiscovery, base: str) -> DiscoveryState:
+        return DiscoveryState(version=next(versions), status="PROVISIONED", tier="PRO", config="{}")
+
+    monkeypatch.setattr(TenantDiscovery, "_newest", ever_newer)
+    with pytest.raises(DiscoveryNotSettled):
+        TenantDiscovery(boto3.client("ssm"), cloud.settings.app_name, cloud.settings.stage).apply(
+            TenantUpdatedEvent.model_validate(updated(1, "PENDING")).detail
+        )

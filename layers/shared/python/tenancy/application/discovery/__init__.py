@@ -37,6 +37,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from tenancy.common.errors import TenancyError
 from tenancy.common.keys import checked_id
 from tenancy.common.names import (
     DISCOVERY_CONFIG,
@@ -110,8 +111,11 @@ class Applied:
     deleted: list[str] = field(default_factory=list)
 
 
-class DiscoveryNotSettled(Exception):
+class DiscoveryNotSettled(TenancyError):
     """Newer versions kept arriving while settling: the invocation fails, and its retry settles."""
+
+    status_code = 409
+    code = "DISCOVERY_NOT_SETTLED"
 
 
 class TenantDiscovery:
