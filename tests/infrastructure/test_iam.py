@@ -424,9 +424,7 @@ def test_tenant_access_reaches_only_its_tenants_tagged_secrets(synthesized: Synt
         "Effect": "Allow",
         "Action": [
             "secretsmanager:DeleteSecret",
-            "secretsmanager:DescribeSecret",
             "secretsmanager:GetSecretValue",
-            "secretsmanager:PutSecretValue",
             "secretsmanager:RestoreSecret",
             "secretsmanager:UpdateSecret",
         ],

@@ -77,11 +77,11 @@ TENANT_USAGE_ACTIONS = (
 # actions (Get/PutResourcePolicy), no rotation.
 SECRET_TAG_KEYS = [TENANT_TAG, "Application", "Stage"]  # tenancy.application.secrets.vault.TAG_KEYS
 TENANT_SECRET_CREATE_ACTIONS = ("secretsmanager:CreateSecret", "secretsmanager:TagResource")
+# Exactly what the vault and the accessor call: a replace is UpdateSecret (value and description in
+# one call), a read GetSecretValue; no DescribeSecret or PutSecretValue.
 TENANT_SECRET_ACTIONS = (
     "secretsmanager:DeleteSecret",
-    "secretsmanager:DescribeSecret",
     "secretsmanager:GetSecretValue",
-    "secretsmanager:PutSecretValue",
     "secretsmanager:RestoreSecret",
     "secretsmanager:UpdateSecret",
 )
