@@ -16,6 +16,7 @@ from botocore.credentials import Credentials
 
 from localcloud.client import ControlPlaneClient
 from localcloud.launch import free_port, start_cloud, wait_healthy
+from tenancy.common.names import DISCOVERY_PARAMETERS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,10 +45,15 @@ class RunningCloud:
 
 
 def route(cloud: RunningCloud, tenant_id: str) -> dict[str, str]:
-    """The tenant's SSM route, as {name below the tenant's path: value}."""
+    """Every SSM parameter under the tenant's path (route and discovery), as {name below it: value}."""
     base = f"/tenancy/{cloud.stage}/tenants/{tenant_id}/"
     pages = cloud.aws("ssm").get_paginator("get_parameters_by_path").paginate(Path=base, Recursive=True)
     return {p["Name"][len(base) :]: p["Value"] for page in pages for p in page["Parameters"]}
+
+
+def data_route(cloud: RunningCloud, tenant_id: str) -> dict[str, str]:
+    """The route alone: `route` without the discovery parameters beside it (which outlive it)."""
+    return {k: v for k, v in route(cloud, tenant_id).items() if k not in DISCOVERY_PARAMETERS}
 
 
 def objects(cloud: RunningCloud, bucket: str, prefix: str) -> list[str]:

@@ -30,7 +30,7 @@ from botocore.credentials import Credentials
 
 from localcloud.client import ControlPlaneClient, Response
 from tenancy.control import keys
-from tests.e2e.conftest import ROOT, RunningCloud, objects, route
+from tests.e2e.conftest import ROOT, RunningCloud, data_route, objects
 
 FIGURES_FILE = ROOT / ".build" / "fault-suite.json"
 STUCK_AFTER = (
@@ -279,7 +279,7 @@ def assert_provisioned(
     for tenant_id, tenant in tenants.items():
         slug, prefix = tenant["slug"], f"tenants/{tenant_id}/"
         assert tenant["error"] is None, slug
-        found = route(cloud, tenant_id)
+        found = data_route(cloud, tenant_id)
         if tenant["tier"] == "ENTERPRISE":
             bucket, table = tenant["resources"]["dedicatedBucket"], tenant["resources"]["dedicatedTable"]
             assert found == {
@@ -317,7 +317,7 @@ def assert_deprovisioned(
     buckets = [b["Name"] for b in cloud.aws("s3").list_buckets()["Buckets"]]
     for tenant_id, tenant in tenants.items():
         slug, prefix = tenant["slug"], f"tenants/{tenant_id}/"
-        assert route(cloud, tenant_id) == {}, slug
+        assert data_route(cloud, tenant_id) == {}, slug
         assert objects(cloud, POOL_BUCKET, prefix) == [], slug
         assert users.get(tenant_id, []) == [], slug
         assert user_items(cloud, POOL_TABLE, tenant_id) == [], slug

@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 
 from localcloud.client import ControlPlaneClient
-from tests.e2e.conftest import RunningCloud, free_port, objects, route, start_cloud, wait_healthy
+from tests.e2e.conftest import (
+    RunningCloud,
+    data_route,
+    free_port,
+    objects,
+    route,
+    start_cloud,
+    wait_healthy,
+)
 
 TIERS = ["FREE", "PRO", "ENTERPRISE", "FREE", "PRO"]
 
@@ -64,7 +72,7 @@ def test_twenty_tenants_onboard_concurrently_and_five_offboard(cloud: RunningClo
     pool_bucket = "tenancy-local-tenants"
     tables = cloud.aws("dynamodb").list_tables()["TableNames"]
     for tid, tenant in settled.items():
-        r = route(cloud, tid)
+        r = data_route(cloud, tid)
         prefix = f"tenants/{tid}/"
         if tenant["tier"] == "ENTERPRISE":
             assert r["isolation"] == "silo"
@@ -88,13 +96,13 @@ def test_twenty_tenants_onboard_concurrently_and_five_offboard(cloud: RunningClo
     leaving = [t for t in created if t["tier"] == "ENTERPRISE"][:2] + [
         t for t in created if t["tier"] != "ENTERPRISE"
     ][:3]
-    routes = {t["tenantId"]: route(cloud, t["tenantId"]) for t in created}
+    routes = {t["tenantId"]: data_route(cloud, t["tenantId"]) for t in created}
     for tenant in leaving:
         assert api.delete(f"/tenants/{tenant['tenantId']}").status == 202
     for tenant in leaving:
         tid = tenant["tenantId"]
         assert wait_for(api, tid, {"DEPROVISIONED", "FAILED"})["provisioningStatus"] == "DEPROVISIONED"
-        assert route(cloud, tid) == {}
+        assert data_route(cloud, tid) == {}
         r = routes[tid]
         if tenant["tier"] == "ENTERPRISE":
             stacks = cloud.aws("cloudformation").list_stacks(StackStatusFilter=["CREATE_COMPLETE"])[
