@@ -57,7 +57,8 @@ def patch_config(store: ControlStore, tenant_id: str, request: PatchConfigReques
     stored = Overrides.from_stored(current.overrides)
     limits: dict[str, Any] = {str(k): v for k, v in stored.limits.given().items()}
     flags: dict[str, Any] = {str(k): v for k, v in stored.flags.given().items()}
-    for target, changes in ((limits, request.limits), (flags, request.flags)):
+    limit_changes, flag_changes = request.changes()
+    for target, changes in ((limits, limit_changes), (flags, flag_changes)):
         for name, value in changes.items():
             if value is None:
                 target.pop(name, None)

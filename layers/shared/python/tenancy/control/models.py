@@ -17,7 +17,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from tenancy.common.fields import NAME_PATTERN, Email, Request, Version, View, changes_and_version
-from tenancy.contracts.plans import Flag, FlagValue, FlagValues, Limit, LimitValue, LimitValues, Overrides
+from tenancy.contracts.plans import FlagValues, LimitValues, Overrides
 from tenancy.contracts.resources import ProvisionedResources
 from tenancy.contracts.tiers import Isolation, Tier
 
@@ -134,18 +134,13 @@ class PatchConfigRequest(Request):
     """PATCH (JSON merge patch): a value sets that override, `null` removes it, a name left out
     stays as it is."""
 
-    limits: dict[str, LimitValue | None] = Field(default_factory=dict)
-    flags: dict[str, FlagValue | None] = Field(default_factory=dict)
+    limits: LimitValues = Field(default_factory=LimitValues)
+    flags: FlagValues = Field(default_factory=FlagValues)
     version: Version = Field(description="the tenant's version you read; a stale one is refused with 409")
 
-    @model_validator(mode="after")
-    def _known_names(self) -> PatchConfigRequest:
-        unknown = [f"limits.{n}" for n in self.limits if n not in Limit.__members__.values()] + [
-            f"flags.{n}" for n in self.flags if n not in Flag.__members__.values()
-        ]
-        if unknown:
-            raise ValueError(f"unknown limit or flag: {', '.join(unknown)}")
-        return self
+    def changes(self) -> tuple[dict[str, int | None], dict[str, bool | None]]:
+        """The limits and flags this patch names (`None`: remove that override)."""
+        return self.limits.model_dump(exclude_unset=True), self.flags.model_dump(exclude_unset=True)
 
 
 class TenantConfig(View):
