@@ -114,8 +114,20 @@ def error(status: int, code: str, message: str, details: Any = None) -> Response
 def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Pydantic errors as [{field, location, message}], the field named as the client spelled it."""
     details = []
+    # An optional field (`X | None`, "leave it out to keep it") that fails reports one error per
+    # branch of the union, located at `field.<branch>`: the None branch's is noise, and the other
+    # is about the field itself.
+    optional = {
+        tuple(str(part) for part in item["loc"][:-1])
+        for item in errors
+        if item.get("type") == "none_required" and item.get("loc") and str(item["loc"][-1]) == "none"
+    }
     for item in errors:
         loc = [str(part) for part in item.get("loc", ())]
+        if tuple(loc[:-1]) in optional:
+            if item.get("type") == "none_required":
+                continue
+            loc = loc[:-1]
         location = _LOCATIONS.get(loc[0], "body") if loc else "body"
         field = ".".join(loc[1:]) or location
         message = str(item.get("msg", "invalid"))
