@@ -206,7 +206,7 @@ class EffectiveConfig(BaseModel):
                 "v": self.version,
                 "l": {str(k): v.value for k, v in self.limits.items()},
                 "f": {str(k): v.value for k, v in self.flags.items()},
-                "s": {str(k): str(v.source) for k, v in {**self.limits, **self.flags}.items()},
+                "s": {str(k): str(v.source) for k, v in [*self.limits.items(), *self.flags.items()]},
             },
             separators=(",", ":"),
         )
@@ -243,12 +243,8 @@ def effective_config(
     """Plan defaults, then the stage's changes, then the tenant's own overrides."""
     plan = PLANS[tier]
     stage_overrides = stage.of(tier)
-    limits: dict[Limit, Sourced] = {}
-    for name in Limit:
-        limits[name] = Sourced(value=plan.limits[name], source=Source.PLAN)
-    flags: dict[Flag, Sourced] = {}
-    for name in Flag:
-        flags[name] = Sourced(value=plan.flags[name], source=Source.PLAN)
+    limits = {limit: Sourced(value=plan.limits[limit], source=Source.PLAN) for limit in Limit}
+    flags = {flag: Sourced(value=plan.flags[flag], source=Source.PLAN) for flag in Flag}
     for layer, source in ((stage_overrides, Source.STAGE), (overrides, Source.TENANT)):
         for limit, value in layer.limits.given().items():
             limits[limit] = Sourced(value=value, source=source)
