@@ -27,8 +27,8 @@ class Counts:
     scale_small: int = 10
     scale_large: int = 1000
     scale_requests: int = 200
-    plans_requests: int = 1000
-    noisy_seconds: float = 15.0
+    plans_requests: int = 500
+    noisy_seconds: float = 10.0
 
     @classmethod
     def smoke(cls) -> Counts:
