@@ -90,6 +90,7 @@ def test_function_environment(synthesized: Synthesized, spec: FunctionSpec) -> N
         "USER_POOL_CLIENT_ID": {"Ref": synthesized.logical_id(stack.user_pool_client)},
         "TENANT_ACCESS_ROLE_ARN": {"Fn::GetAtt": [synthesized.logical_id(stack.tenant_access_role), "Arn"]},
         "SECRETS_KMS_KEY_ID": {"Fn::GetAtt": [synthesized.logical_id(stack.secrets_key), "Arn"]},
+        "PLANS": "",  # no `plans` context: the shipped plans as they are
     }
     # Every variable the topology asks for is one this test knows the value of.
     assert set(spec.environment) <= set(resource_values) | {"SILO_TEMPLATE_URL"}
