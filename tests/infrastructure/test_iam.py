@@ -207,19 +207,23 @@ def test_tenant_updates_keeps_only_the_discovery_parameters_of_tenants(synthesiz
     names = sorted(("provisioning-status", "provisioning-error", "tier", "config", "state"))
     assert [resource.rsplit("/", 1)[1] for resource in resources] == [f'{name}"]]}}' for name in names]
     for resource in resources:
-        assert f':parameter/{APP_NAME}/{STAGE}/tenants/*/' in resource, resource
+        assert f":parameter/{APP_NAME}/{STAGE}/tenants/*/" in resource, resource
     ssm_actions = {action for action, _ in grants(synthesized, "tenant_updates") if action.startswith("ssm:")}
     assert ssm_actions == set(statement["Action"])
-    assert not {action for action, _ in grants(synthesized, "tenant_updates")} - ssm_actions - {
-        "logs:CreateLogStream",
-        "logs:PutLogEvents",
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        # its failure destination (the DLQ of events still failing after the async retries)
-        "sqs:SendMessage",
-        "sqs:GetQueueAttributes",
-        "sqs:GetQueueUrl",
-    }
+    assert (
+        not {action for action, _ in grants(synthesized, "tenant_updates")}
+        - ssm_actions
+        - {
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords",
+            # its failure destination (the DLQ of events still failing after the async retries)
+            "sqs:SendMessage",
+            "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
+        }
+    )
 
 
 def test_provisioner_creates_silo_stacks_only_with_the_silo_role(synthesized: Synthesized) -> None:

@@ -25,10 +25,7 @@ def test_every_route_is_documented(spec: object) -> None:
     document = FunctionRuntime().module(spec.name).app.get_openapi_schema(title=spec.name)  # type: ignore[attr-defined]
     paths = document.paths or {}
     documented = {
-        (method.upper(), path)
-        for path, item in paths.items()
-        for method in METHODS
-        if getattr(item, method)
+        (method.upper(), path) for path, item in paths.items() for method in METHODS if getattr(item, method)
     }
     expected = {(route.method, route.path) for route in trigger.routes}
     assert documented == expected

@@ -194,7 +194,9 @@ def grant(role: iam.Role, access: Access, to: Targets) -> None:
             # ListSecrets has no resource-level permission (Resource must be "*"); the provisioner
             # lists by name prefix and checks each name before deleting it.
             _statement(role, "ListTenantSecrets", ["secretsmanager:ListSecrets"], "*")
-            _statement(role, "DeleteTenantSecrets", ["secretsmanager:DeleteSecret"], naming.tenant_secrets_arn("*"))
+            _statement(
+                role, "DeleteTenantSecrets", ["secretsmanager:DeleteSecret"], naming.tenant_secrets_arn("*")
+            )
             acknowledge_wildcard(
                 default_policy(role),
                 "Resource",

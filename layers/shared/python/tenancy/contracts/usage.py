@@ -143,4 +143,6 @@ def read_usage(dynamodb: Any, table_name: str, tenant_id: str, start: date, end:
     # storageBytes is a level, not a flow: its total is the last value recorded in the range.
     totals["storageBytes"] = found[max(found)]["storageBytes"] if found else 0
     total = UsageDay(date="total", **totals)
-    return UsageReport(tenantId=tenant_id, from_=start.isoformat(), to=end.isoformat(), days=days, total=total)
+    return UsageReport(
+        tenantId=tenant_id, from_=start.isoformat(), to=end.isoformat(), days=days, total=total
+    )

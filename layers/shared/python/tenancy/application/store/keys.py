@@ -14,7 +14,7 @@ EXECUTION = "EXEC"
 AUDIT = "AUDIT"
 EMAIL = "EMAIL"
 # `SK=SECRET#<name>`: a tenant secret's metadata (never its value, which lives in Secrets Manager).
-SECRET = "SECRET"
+SECRET = "SECRET"  # noqa: S105 (a key prefix, not a password)
 # `SK=COUNT#<kind>`: how many items of a counted kind the tenant holds (`n`), kept in the same
 # transaction as each create and delete of that kind, so a plan's count limit holds under races.
 COUNT = "COUNT"
