@@ -28,7 +28,11 @@ def _within_limit(value: SecretStr) -> SecretStr:
 
 # The value as a SecretStr: its repr, str and every log or error built from the model show `**********`.
 SecretValue = Annotated[
-    SecretStr, AfterValidator(_within_limit), Field(description=f"1 to {MAX_VALUE_BYTES} bytes (UTF-8)")
+    SecretStr,
+    AfterValidator(_within_limit),
+    # The document says what it can: not empty, and at most as many characters as bytes (the byte
+    # limit itself, for characters beyond ASCII, is checked above and named in the 422).
+    Field(min_length=1, max_length=MAX_VALUE_BYTES, description=f"1 to {MAX_VALUE_BYTES} bytes (UTF-8)"),
 ]
 SecretName = Annotated[
     str, StringConstraints(min_length=1, max_length=SECRET_NAME_MAX_LENGTH, pattern=SECRET_NAME_PATTERN)
