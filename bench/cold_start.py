@@ -53,6 +53,11 @@ def cold_events(world: World) -> dict[str, Callable[[], dict[str, Any]]]:
         event["detail"].update(tenantId=tenant_id, operationId="op-bench")
         return event
 
+    def tenant_updated() -> dict[str, Any]:
+        event = sample("eventbridge-tenant-updated.json")
+        event["detail"]["tenantId"] = str(uuid.uuid4())  # a first change: every parameter is written
+        return event
+
     def authorizer() -> dict[str, Any]:
         from localcloud.apigateway import authorizer_event
 
@@ -77,6 +82,7 @@ def cold_events(world: World) -> dict[str, Callable[[], dict[str, Any]]]:
         "authorizer": authorizer,
         "app_api": get_agent,
         "reconciler": lambda: sample("eventbridge-scheduled-reconcile.json"),
+        "tenant_updates": tenant_updated,
     }
 
 
@@ -91,6 +97,7 @@ FLOORS = {
     "authorizer": "core",
     "app_api": "api",
     "reconciler": "core",
+    "tenant_updates": "parser",
 }
 FLOOR_FEATURES = {
     "core": "Logger + Metrics + pydantic",

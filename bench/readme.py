@@ -73,7 +73,7 @@ def section(results: dict[str, Any]) -> str:
         ]
         for r in weight["functions"]:
             lines.append(
-                f"| {r['function']} | {r.get('modules_before', '-')} → {r['modules']} "
+                f"| {_function_before(r)} | {r.get('modules_before', '-')} → {r['modules']} "
                 f"({r.get('foreign_modules_before', '-')} → {r.get('foreign_modules', '-')}) "
                 f"| {_ms(r.get('import_us_before'))} → {_ms(r['import_us'])} "
                 f"| {_ms(r.get('import_cpu_us_before'))} → {_ms(r.get('import_cpu_us'))} "
@@ -102,13 +102,15 @@ def section(results: dict[str, Any]) -> str:
             f"Warm latency per route ({results['warm_latency'][0]['requests']} in-process requests each; budget p50 ≤ 1.5x) "
             "and the AWS calls each request makes (counted through botocore's event hooks):",
             "",
-            "| route | p50 ms | p99 ms | baseline p50 ms | ratio | AWS calls |",
-            "|---|---|---|---|---|---|",
+            "| route | p50 ms | p99 ms | baseline p50 ms | ratio | AWS calls | baseline's calls |",
+            "|---|---|---|---|---|---|---|",
         ]
         for r in results["warm_latency"]:
-            calls = ", ".join(f"{k.split(':')[1]} x {v}" for k, v in r["aws_calls"].items())
+            calls = _calls(r["aws_calls"])
+            theirs = r.get("baseline_aws_calls")
+            same = "same" if theirs == r["aws_calls"] else (_calls(theirs) if theirs is not None else "-")
             lines.append(
-                f"| `{r['route']}` | {r['p50_ms']} | {r['p99_ms']} | {r['baseline_p50_ms'] or '-'} | {r['ratio_p50'] or '-'} | {calls} |"
+                f"| `{r['route']}` | {r['p50_ms']} | {r['p99_ms']} | {r['baseline_p50_ms'] or '-'} | {r['ratio_p50'] or '-'} | {calls} | {same} |"
             )
         lines.append("")
     if "scale" in results:
@@ -215,6 +217,15 @@ def _calls(calls: dict[str, int]) -> str:
 
 def _verdict(within: bool | None) -> str:
     return {True: "yes", False: "**no**", None: "-"}[within]
+
+
+def _function_before(row: dict[str, Any]) -> str:
+    """The function, and the function whose before it is budgeted against when that is another one
+    (a function added since the before: bench/import_weight.py's STAND_INS)."""
+    stand_in = row.get("before_function")
+    if stand_in in (None, row["function"]):
+        return str(row["function"])
+    return f"{row['function']} (new; before: {stand_in}'s)"
 
 
 def _ms(us: int | None) -> str:

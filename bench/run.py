@@ -53,6 +53,7 @@ SECTIONS = {
 
 IMPORT_COLUMNS = (
     "function",
+    "before_function",
     "modules",
     "modules_before",
     "import_us",

@@ -101,6 +101,8 @@ def warm_latency(world: World, counts: Counts, counter: CallCounter) -> list[dic
         if base is not None:
             base(build(), None)
         calls = counter.measure(lambda f=function, b=build: runtime.invoke(f, b()))  # type: ignore[misc]
+        # The baseline's calls, counted the same way: the comparison holds only while they agree.
+        base_calls = counter.measure(lambda b=base, e=build: b(e(), None)) if base is not None else None  # type: ignore[misc]
         ours: list[float] = []
         theirs: list[float] = []
         for _ in range(counts.warm_requests):
@@ -124,6 +126,7 @@ def warm_latency(world: World, counts: Counts, counter: CallCounter) -> list[dic
                 "ratio_p50": round(median(ours) / median(theirs), 2) if theirs else None,
                 "budget": 1.5 if theirs else None,
                 "aws_calls": dict(sorted(calls.items())),
+                "baseline_aws_calls": dict(sorted(base_calls.items())) if base_calls is not None else None,
                 "requests": counts.warm_requests,
             }
         )

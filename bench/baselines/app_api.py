@@ -1,10 +1,17 @@
-"""GET /agents/{agentId}: route (GetParametersByPath), tenant credentials (AssumeRole), GetItem.
-Route and credentials are cached per tenant, as Tenancy caches them."""
+"""GET /agents/{agentId}: route (GetParametersByPath), tenant credentials (AssumeRole), the
+request counted (UpdateItem), GetItem. Route and credentials are cached per tenant, as Tenancy
+caches them.
+
+`count_request` is what a bare developer would write for Tenancy's request limiter: one conditional
+UpdateItem per request on the tenant's day item of the usage table (`PK=TENANT#<id>`,
+`SK=DAY#<yyyy-mm-dd>`, as tenancy.contracts.usage keys it), with the tenant's credentials, refused
+at a daily maximum. Every app API route of the baselines calls it first (bench/baselines/routes.py)."""
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from typing import Any
 
 import boto3
@@ -13,6 +20,9 @@ _ssm = boto3.client("ssm")
 _sts = boto3.client("sts")
 _tables: dict[str, str] = {}
 _clients: dict[str, Any] = {}
+# The daily maximum the counter is held to: the bench's tenants never reach it (bench/world.py's
+# app_context gives Tenancy's limiter the same 1e9 requests a day).
+DAILY_MAX = 1_000_000_000
 
 
 def tenant_table_and_client(tenant_id: str) -> tuple[str, Any]:
@@ -36,9 +46,24 @@ def tenant_table_and_client(tenant_id: str) -> tuple[str, Any]:
     return _tables[tenant_id], _clients[tenant_id]
 
 
+def count_request(tenant_id: str, client: Any) -> None:
+    """One more request on the tenant's counter of the day, refused (ConditionalCheckFailed) at
+    DAILY_MAX."""
+    day = time.strftime("%Y-%m-%d", time.gmtime())
+    client.update_item(
+        TableName=os.environ["USAGE_TABLE_NAME"],
+        Key={"PK": {"S": f"TENANT#{tenant_id}"}, "SK": {"S": f"DAY#{day}"}},
+        UpdateExpression="ADD apiCalls :one",
+        ConditionExpression="attribute_not_exists(apiCalls) OR apiCalls < :max",
+        ExpressionAttributeValues={":one": {"N": "1"}, ":max": {"N": str(DAILY_MAX)}},
+        ReturnValues="UPDATED_NEW",
+    )
+
+
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     tenant_id = event["requestContext"]["authorizer"]["tenantId"]
     table, client = tenant_table_and_client(tenant_id)
+    count_request(tenant_id, client)
     agent_id = event["pathParameters"]["agentId"]
     item = client.get_item(
         TableName=table,

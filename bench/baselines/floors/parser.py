@@ -1,4 +1,4 @@
-"""Parser floor (tenant_provisioner, provisioning_completion): the core floor plus the parser's
+"""Parser floor (tenant_provisioner, provisioning_completion, tenant_updates): the core floor plus the parser's
 EventBridge model. The event is validated by an `EventBridgeModel` subclass with a detail model, as
 the rule consumers validate their envelopes, before the baseline handles it."""
 
