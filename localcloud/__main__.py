@@ -31,11 +31,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--verbose", action="store_true", help="show each invocation's event and the functions' logs"
     )
+    parser.add_argument(
+        "--plans",
+        default=os.environ.get("PLANS", ""),
+        help="the stage's changes to the shipped plans (JSON, as the CDK context `plans`; env PLANS)",
+    )
     args = parser.parse_args(argv)
+    from tenancy.contracts.plans import stage_plans
+
+    try:
+        stage_plans(args.plans)  # refused here, at start, rather than at a tenant's first request
+    except ValueError as error:
+        print(f"localcloud: {error}", file=sys.stderr)
+        return 2
 
     from localcloud.cloud import ACCESS_KEY, REGION, SECRET_KEY, LocalCloud, Options, PortInUseError
 
-    cloud = LocalCloud(Options(args.host, args.port, args.aws_port, args.app_name, args.stage, args.verbose))
+    cloud = LocalCloud(
+        Options(args.host, args.port, args.aws_port, args.app_name, args.stage, args.verbose, args.plans)
+    )
     signal.signal(signal.SIGTERM, lambda *_: cloud.request_stop())
     try:
         cloud.start()
@@ -55,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
             f"""Tenancy local cloud is up.
   API Gateway                         {cloud.api_url}
     control plane  /tenants…  (IAM: SigV4-signed)
-    app API        /me /users /agents /executions /audit  (Bearer ID token, REQUEST authorizer)
+    app API        /me /users /agents /executions /audit /config /usage /secrets
+                   (Bearer ID token, REQUEST authorizer)
   AWS endpoint (moto server)          {cloud.endpoint}
   credentials                         {ACCESS_KEY} / {SECRET_KEY}   region {REGION}
   control table  {settings.control_table_name}    app table  {settings.app_table_name}

@@ -79,6 +79,9 @@ class Options:
     app_name: str = "tenancy"
     stage: str = "local"
     verbose: bool = False
+    # The stage's changes to the shipped plans (the `PLANS` setting, JSON), as the CDK context
+    # `plans` gives them to a deployed stage.
+    plans: str = ""
     # Pumps sleep this long when idle; a function's write or PutEvents wakes them at once, so this
     # only bounds how late a change made from outside (the AWS CLI, a delayed message) is seen.
     idle_seconds: float = 0.5
@@ -198,7 +201,7 @@ class LocalCloud:
 
         import boto3
 
-        settings = local_settings(opts.app_name, opts.stage, REGION)
+        settings = local_settings(opts.app_name, opts.stage, REGION, plans=opts.plans)
         self.resources = create_resources(
             lambda service: boto3.client(service, endpoint_url=self.endpoint), settings
         )

@@ -351,3 +351,26 @@ def test_an_idempotency_key_makes_a_client_retry_return_the_first_answer(cloud: 
     assert (other.status, other.body["error"]["code"]) == (409, "IDEMPOTENCY_KEY_REUSED")
     keyed = [t for t in all_tenants(api) if t["slug"] == "keyed"]
     assert [t["tenantId"] for t in keyed] == [first.body["data"]["tenantId"]]
+
+
+def test_a_bad_plans_setting_is_a_one_line_error_at_start() -> None:
+    """`PLANS=... make dev` changes the plans as the CDK context does; a malformed one stops it at
+    once rather than at a tenant's first request."""
+    import subprocess
+    import sys
+
+    from tests.e2e.conftest import ROOT
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "localcloud", "--port", str(free_port()), "--aws-port", str(free_port())],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "PLANS": '{"FREE": {"limits": {"userz": 10}}}'},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert completed.returncode == 2
+    [line] = completed.stderr.strip().splitlines()
+    assert line.startswith("localcloud: the PLANS setting is not a valid stage plan")
+    assert "userz" in line

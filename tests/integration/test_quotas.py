@@ -172,6 +172,21 @@ def test_a_retry_with_the_same_idempotency_key_is_counted_once(
     assert bad.error["details"][0]["field"] == "Idempotency-Key"
 
 
+def test_a_reused_idempotency_key_does_not_open_the_quota_to_other_requests(
+    cloud: Cloud, api: ApiClient, app: ApiClient, onboard: Onboard, clock: FrozenClock
+) -> None:
+    """Found walking make dev: a key once counted let any later request through, uncounted."""
+    tenant = onboard("acme", "PRO")
+    set_config(api, tenant["tenantId"], {"apiRequestsPerDay": 2})
+    admin = admin_of(cloud, app, "acme")
+    assert admin.request("GET", "/me", headers={"Idempotency-Key": "k1"}).status == 200
+    assert admin.get("/agents").status == 200  # the quota is now spent
+    sneaky = admin.request("POST", "/agents", {"name": "sneaky"}, headers={"Idempotency-Key": "k1"})
+    assert (sneaky.status, sneaky.error["code"]) == (429, "QUOTA_EXCEEDED")
+    assert admin.request("GET", "/me", headers={"Idempotency-Key": "k1"}).status == 200  # the retry itself
+    assert day_item(cloud, tenant["tenantId"], today(clock))["apiCalls"] == 2
+
+
 # --- the usage APIs ------------------------------------------------------------------------------
 
 

@@ -191,3 +191,39 @@ def test_the_stage_may_change_a_plan_and_the_tenant_may_change_it_again(
     assert config["limits"]["agents"] == {"value": 2, "source": "tenant"}
     assert config["flags"]["usageApi"] == {"value": True, "source": "stage"}
     assert config["limits"]["datasets"]["source"] == "plan"
+
+
+def test_a_patch_that_changes_nothing_writes_nothing(api: ApiClient) -> None:
+    """Found walking make dev: an empty PATCH bumped the version and announced nothing."""
+    tenant = new_tenant(api)
+    api.put(config_url(tenant), {"limits": {"users": 9}, "version": 1})
+    for body in (
+        {"version": 2},
+        {"limits": {}, "flags": {}, "version": 2},
+        {"limits": {"users": 9}, "version": 2},
+    ):
+        same = api.patch(config_url(tenant), body)
+        assert same.status == 200
+        assert (same.data["version"], same.data["overrides"]) == (2, {"limits": {"users": 9}})
+    stale = api.patch(config_url(tenant), {"version": 1})
+    assert (stale.status, stale.error["code"]) == (409, "VERSION_CONFLICT")
+    assert api.get(f"/tenants/{tenant['tenantId']}").data["version"] == 2
+
+
+def test_a_tenant_patch_that_changes_nothing_writes_nothing(api: ApiClient) -> None:
+    tenant = new_tenant(api, "acme", "PRO")
+    url = f"/tenants/{tenant['tenantId']}"
+    same = api.patch(url, {"tier": "PRO", "name": tenant["name"], "version": 1})
+    assert (same.status, same.data["version"]) == (200, 1)
+    assert api.patch(url, {"tier": "PRO", "version": 7}).status == 409  # still a stale version
+    assert api.get(url).data["version"] == 1
+
+
+def test_an_offboarded_tenant_says_so_before_anything_about_its_tier(
+    api: ApiClient, store: ControlStore
+) -> None:
+    tenant = new_tenant(api, "acme", "PRO")
+    force_status(store, tenant["tenantId"], Status.DEPROVISIONED)
+    version = api.get(f"/tenants/{tenant['tenantId']}").data["version"]
+    refused = api.patch(f"/tenants/{tenant['tenantId']}", {"tier": "ENTERPRISE", "version": version})
+    assert (refused.status, refused.error["code"]) == (409, "TENANT_OFFBOARDED")

@@ -253,14 +253,39 @@ def test_an_idempotency_key_is_counted_once_and_its_retry_is_never_refused(dynam
     assert not late.counted
     assert late.quota.remaining == 0
     assert day_item(dynamodb)["apiCalls"] == 2
-    marker = dynamodb._client.get_item(
-        TableName=TABLE, Key={"PK": {"S": f"TENANT#{TENANT}"}, "SK": {"S": "REQUEST#order-42"}}
-    )["Item"]
-    assert int(marker["expiresAt"]["N"]) == int(NOON) + 86400
-    refused_key = dynamodb._client.get_item(
-        TableName=TABLE, Key={"PK": {"S": f"TENANT#{TENANT}"}, "SK": {"S": "REQUEST#order-43"}}
-    )
-    assert "Item" not in refused_key  # a refused request leaves no marker: its retry is counted
+    markers = dynamodb._client.query(
+        TableName=TABLE,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :r)",
+        ExpressionAttributeValues={":pk": {"S": f"TENANT#{TENANT}"}, ":r": {"S": "REQUEST#"}},
+    )["Items"]
+    # one marker: order-42's (a refused request leaves none, so its retry is counted)
+    assert len(markers) == 1
+    assert int(markers[0]["expiresAt"]["N"]) == int(NOON) + 86400
+
+
+def test_an_idempotency_key_counts_only_the_request_it_came_with(dynamodb: Counting) -> None:
+    """A key reused on another request (another body, path or user) is another request: counted,
+    and refused once the quota is spent."""
+    subject = limiter(dynamodb, Clock())
+    limits = Limits(rate=1000, burst=1000, daily=3)
+    assert subject.admit(TENANT, limits, "k", 'u1\nPOST\n/agents\n{"name":"a"}').counted
+    assert not subject.admit(TENANT, limits, "k", 'u1\nPOST\n/agents\n{"name":"a"}').counted
+    assert subject.admit(TENANT, limits, "k", 'u1\nPOST\n/agents\n{"name":"b"}').counted
+    assert subject.admit(TENANT, limits, "k", 'u2\nPOST\n/agents\n{"name":"a"}').counted
+    assert day_item(dynamodb)["apiCalls"] == 3
+    assert refused(lambda: subject.admit(TENANT, limits, "k", "u1\nGET\n/me\n")).code == QUOTA_EXCEEDED
+
+
+def test_a_retry_of_a_counted_request_is_still_paced_by_the_rate(dynamodb: Counting) -> None:
+    clock = Clock()
+    subject = limiter(dynamodb, clock)
+    limits = Limits(rate=1, burst=2, daily=1000)
+    assert subject.admit(TENANT, limits, "k", "r").counted
+    assert not subject.admit(TENANT, limits, "k", "r").counted  # the burst's second token
+    assert refused(lambda: subject.admit(TENANT, limits, "k", "r")).code == RATE_LIMITED
+    assert day_item(dynamodb)["apiCalls"] == 1
+    clock.now += 1.0
+    assert not subject.admit(TENANT, limits, "k", "r").counted
 
 
 def test_an_idempotency_key_is_per_tenant(dynamodb: Counting) -> None:

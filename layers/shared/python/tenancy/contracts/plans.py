@@ -173,7 +173,12 @@ def stage_plans(setting: str) -> StagePlans:
         return StagePlans()
     try:
         return StagePlans.model_validate(json.loads(setting))
-    except (ValueError, ValidationError) as error:
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item['loc'])}: {item['msg']}" for item in error.errors()
+        )
+        raise ValueError(f"the PLANS setting is not a valid stage plan: {problems}") from None
+    except ValueError as error:
         raise ValueError(f"the PLANS setting is not a valid stage plan: {error}") from None
 
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from tenancy.common.config import get_settings
-from tenancy.common.errors import ConflictError
+from tenancy.common.errors import ConflictError, StaleVersionError
 from tenancy.contracts.plans import EffectiveConfig, Overrides, effective_config, stage_plans
-from tenancy.contracts.tiers import isolation_for
+from tenancy.contracts.tiers import Tier, isolation_for
 from tenancy.control.models import (
     PatchConfigRequest,
     ReplaceConfigRequest,
     Tenant,
     UpdateTenantRequest,
 )
-from tenancy.control.store import ControlStore
+from tenancy.control.store import LEAVING, ControlStore
 
 
 class IsolationChangeError(ConflictError):
@@ -65,23 +65,40 @@ def patch_config(store: ControlStore, tenant_id: str, request: PatchConfigReques
             else:
                 target[name] = value
     merged = Overrides.model_validate({"limits": limits, "flags": flags})
+    if merged.stored() == stored.stored():
+        return unchanged(current, tenant_id, request.version)
     return store.update(tenant_id, request.version, {"overrides": merged.stored()})
 
 
 def update_tenant(store: ControlStore, tenant_id: str, request: UpdateTenantRequest) -> Tenant:
-    """Rename and/or change plan. A tier on the other side of the pool/silo line is refused."""
-    changes: dict[str, Any] = {}
-    if request.name is not None:
-        changes["name"] = request.name
-    if request.tier is None:
-        return store.update(tenant_id, request.version, changes)
+    """Rename and/or change plan. A tier on the other side of the pool/silo line is refused; a
+    request that changes nothing writes nothing."""
     current = store.get(tenant_id)
-    target = isolation_for(request.tier)
+    changes: dict[str, Any] = {}
+    if request.name is not None and request.name != current.name:
+        changes["name"] = request.name
+    if request.tier is not None and request.tier != current.tier:
+        changes["tier"] = str(request.tier)
+    if not changes:
+        return unchanged(current, tenant_id, request.version)
+    if "tier" not in changes or current.status in LEAVING:
+        return store.update(tenant_id, request.version, changes)  # an offboarded tenant's 409 first
+    target = isolation_for(Tier(changes["tier"]))
     if target != current.isolation:
         raise IsolationChangeError(
             f"tier {request.tier} would move tenant {tenant_id} from {current.isolation} to {target}; "
             "moving a tenant between pool and silo is not supported yet",
             [{"field": "tier", "message": f"{current.tier} → {request.tier} crosses pool/silo"}],
         )
-    changes["tier"] = str(request.tier)
     return store.update(tenant_id, request.version, changes, isolation=str(current.isolation))
+
+
+def unchanged(current: Tenant, tenant_id: str, expected_version: int) -> Tenant:
+    """A change that changes nothing writes nothing (and announces nothing); it still answers a
+    stale version with the 409 the write would have given."""
+    if current.version != expected_version:
+        raise StaleVersionError(
+            f"tenant {tenant_id} is at version {current.version}, not {expected_version}",
+            {"tenantId": tenant_id, "currentVersion": current.version, "expectedVersion": expected_version},
+        )
+    return current

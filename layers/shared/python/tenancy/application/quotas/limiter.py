@@ -27,11 +27,13 @@ when one token is back). In the steady state a request costs one UpdateItem (`Re
 UPDATED_NEW` gives the values the RateLimit headers report); a refusal costs a second one, which
 counts it (`ADD throttled 1`). A limit of 0 refuses every request without touching the bucket.
 
-A request carrying `Idempotency-Key` is counted once: the `REQUEST#<key>` marker (kept one day) is
-put in the same transaction as the update, on `attribute_not_exists`. A retry finds the marker and
-is admitted without being counted or refused (the quota does not apply to it); the headers of these
-requests come from a read of the day item after the transaction (two calls: a transaction cannot
-return the updated values).
+A request carrying `Idempotency-Key` is counted once: the `REQUEST#<digest>` marker (kept one
+day), a digest of the key and of the request (user, method, path, body), is put in the same
+transaction as the update, on `attribute_not_exists`. A retry of that very request finds the marker
+and runs again with `apiCalls + 0` and no quota condition: it is paced by the rate like any other
+request, but neither counted again nor refused by the quota. A key reused on another request is
+another request. Keyed requests cost two calls (a transaction cannot return the updated values the
+headers need, so the day item is read after it).
 
 The bucket lives on the day's item, so 00:00 UTC starts a full bucket as well as a fresh quota (at
 most one extra burst at midnight), and every request of a tenant writes one item: DynamoDB takes
@@ -41,6 +43,7 @@ more would need the day's item sharded per time window.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import threading
 import time
@@ -170,70 +173,88 @@ class RequestLimiter:
         self._last_tat: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def admit(self, tenant_id: str, limits: Limits, idempotency_key: str | None = None) -> Admission:
-        """Count one request of `tenant_id`, or raise RequestRefused (the request must not run)."""
+    def admit(
+        self, tenant_id: str, limits: Limits, idempotency_key: str | None = None, request: str = ""
+    ) -> Admission:
+        """Count one request of `tenant_id`, or raise RequestRefused (the request must not run).
+
+        With `idempotency_key`, the request is counted once: its marker names the key *and* the
+        request (`request`: who sent what, to where, with which body), so a key reused on another
+        request is a new request. A retry of a counted request is paced by the rate like any
+        other, but counted neither in the day's calls nor against the daily quota."""
         now = int(self._clock() * MICROS)
         day = datetime.fromtimestamp(now / MICROS, UTC).date()
         if limits.daily <= 0:
             self._refuse(tenant_id, day, now, QUOTA_EXCEEDED, limits, ZERO_LIMIT_RETRY_AFTER, calls=0)
         if limits.rate <= 0 or limits.burst <= 0:
             self._refuse(tenant_id, day, now, RATE_LIMITED, limits, ZERO_LIMIT_RETRY_AFTER, calls=None)
-        marker = _marker(tenant_id, idempotency_key) if idempotency_key is not None else None
+        marker = _marker(tenant_id, idempotency_key, request) if idempotency_key is not None else None
         with self._lock:
             busy = self._last_tat.get(tenant_id, 0) >= now
         dynamodb = self._dynamodb(tenant_id)
-        for _ in range(MAX_ATTEMPTS):
-            update = self._update(tenant_id, day, now, limits, busy=busy)
+        counted = True
+        attempts = 0
+        while attempts < MAX_ATTEMPTS:
+            update = self._update(tenant_id, day, now, limits, busy=busy, counted=counted)
             try:
-                if marker is None:
-                    new = dynamodb.update_item(**update, ReturnValues="UPDATED_NEW")["Attributes"]
+                if marker is None or not counted:
+                    returned = "UPDATED_NEW" if counted else "ALL_NEW"  # `+ 0` may return no calls
+                    new = dynamodb.update_item(**update, ReturnValues=returned)["Attributes"]
                 else:
                     self._transact(dynamodb, update, marker, now)
                     new = self._day(dynamodb, tenant_id, day)
             except ClientError as error:
-                old, replay = self._refusal(error, marker is not None)
+                old, replay = self._refusal(error, marker is not None and counted)
                 if replay:
-                    return self._replayed(dynamodb, tenant_id, day, now, limits)
+                    counted = False  # a retry: paced by the rate, not counted again
+                    continue
                 tat, calls = _number(old, TAT), _number(old, CALLS)
-                if calls is not None and calls >= limits.daily:
+                if counted and calls is not None and calls >= limits.daily:
                     retry = seconds_to_midnight(now)
                     self._refuse(tenant_id, day, now, QUOTA_EXCEEDED, limits, retry, calls=calls)
                 if tat is not None and tat > now + limits.tolerance:
                     retry = max(1, math.ceil((tat - limits.tolerance - now) / MICROS))
                     self._refuse(tenant_id, day, now, RATE_LIMITED, limits, retry, calls=calls)
                 busy = tat is not None and tat >= now  # a wrong guess: the other shape
+                attempts += 1
                 continue
             tat, calls = _number(new, TAT) or now, _number(new, CALLS) or 0
             with self._lock:
                 self._last_tat[tenant_id] = tat
-            return Admission(closest(limits, tat, calls, now), counted=True)
+            return Admission(closest(limits, tat, calls, now), counted=counted)
         # Still undecided after every attempt (the bucket moved under each one): too busy to tell.
         self._refuse(tenant_id, day, now, RATE_LIMITED, limits, 1, calls=None)
         raise AssertionError("unreachable")  # _refuse raises
 
     # --- the writes -----------------------------------------------------------------------------
 
-    def _update(self, tenant_id: str, day: date, now: int, limits: Limits, *, busy: bool) -> dict[str, Any]:
+    def _update(
+        self, tenant_id: str, day: date, now: int, limits: Limits, *, busy: bool, counted: bool = True
+    ) -> dict[str, Any]:
+        """The update of one shape; `counted=False` (a retry already counted) moves the bucket only."""
         values: dict[str, Any] = {
             ":now": {"N": str(now)},
             ":T": {"N": str(limits.interval)},
-            ":one": {"N": "1"},
-            ":daily": {"N": str(limits.daily)},
+            ":one": {"N": "1" if counted else "0"},
             ":expires": {"N": str(usage.expires_at(day))},
         }
+        if counted:
+            values[":daily"] = {"N": str(limits.daily)}
         if busy:
             values[":latest"] = {"N": str(now + limits.tolerance)}
             expression = (
                 "SET #tat = #tat + :T, #calls = #calls + :one, expiresAt = if_not_exists(expiresAt, :expires)"
             )
-            condition = "#tat >= :now AND #tat <= :latest AND #calls < :daily"
+            condition = "#tat >= :now AND #tat <= :latest" + (" AND #calls < :daily" if counted else "")
         else:
             values[":zero"] = {"N": "0"}
             expression = (
                 "SET #tat = :now + :T, #calls = if_not_exists(#calls, :zero) + :one, "
                 "expiresAt = if_not_exists(expiresAt, :expires)"
             )
-            condition = "(attribute_not_exists(#tat) OR #tat < :now) AND (attribute_not_exists(#calls) OR #calls < :daily)"
+            condition = "(attribute_not_exists(#tat) OR #tat < :now)" + (
+                " AND (attribute_not_exists(#calls) OR #calls < :daily)" if counted else ""
+            )
         return {
             "TableName": self._table_name(),
             "Key": {name: {"S": value} for name, value in usage.day_key(tenant_id, day).items()},
@@ -285,11 +306,6 @@ class RequestLimiter:
         item: dict[str, Any] = found.get("Item") or {}
         return item
 
-    def _replayed(self, dynamodb: Any, tenant_id: str, day: date, now: int, limits: Limits) -> Admission:
-        item = self._day(dynamodb, tenant_id, day)
-        tat, calls = _number(item, TAT) or now, _number(item, CALLS) or 0
-        return Admission(closest(limits, tat, calls, now), counted=False)
-
     def _refuse(
         self,
         tenant_id: str,
@@ -339,10 +355,13 @@ class RequestLimiter:
         )
 
 
-def _marker(tenant_id: str, key: str) -> dict[str, str]:
-    """The key of the request's REQUEST# marker, or a 422 naming the header."""
+def _marker(tenant_id: str, key: str, request: str) -> dict[str, str]:
+    """The key of the request's REQUEST# marker: the Idempotency-Key bound to the request it came
+    with (a digest of both), or a 422 naming the header."""
     try:
-        return usage.request_key(tenant_id, key)
+        usage.request_key(tenant_id, key)  # the header's own rule
+        digest = hashlib.sha256(f"{key}\n{request}".encode()).hexdigest()
+        return usage.request_key(tenant_id, digest)
     except ValueError:
         raise ValidationFailedError(
             "invalid request: Idempotency-Key",

@@ -34,13 +34,19 @@ def request_limiter() -> RequestLimiter:
     )
 
 
+def request_identity(caller: TenantContext, event: Any) -> str:
+    """Who sent what to where: an Idempotency-Key counts one request once, never another."""
+    return "\n".join((caller.user_id, event.http_method, event.path, event.body or ""))
+
+
 def limit_requests(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
     event = app.current_event
     caller = TenantContext.from_authorizer_context(event.request_context.authorizer.raw_event)
     bind_tenant(caller.tenant_id)
     key = next((v for k, v in (event.headers or {}).items() if k.lower() == HEADER.lower()), None)
     try:
-        admission = request_limiter().admit(caller.tenant_id, Limits.of(caller.effective_config()), key)
+        limits = Limits.of(caller.effective_config())
+        admission = request_limiter().admit(caller.tenant_id, limits, key, request_identity(caller, event))
     except RequestRefused as refused:
         response = http.error(refused.status_code, refused.code, refused.message, refused.details)
         response.headers.update(refused.headers)
