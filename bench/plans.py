@@ -96,7 +96,9 @@ class _Admits:
     context and sets the headers, so a request through it differs from the real one by the
     limiter's own work."""
 
-    def admit(self, tenant_id: str, limits: Any, idempotency_key: str | None = None) -> Any:
+    def admit(
+        self, tenant_id: str, limits: Any, idempotency_key: str | None = None, request: str = ""
+    ) -> Any:
         from tenancy.application.quotas.limiter import Admission, Quota
 
         return Admission(Quota(limits.burst, limits.burst, 0), counted=True)
