@@ -17,7 +17,11 @@ def encode_cursor(key: dict[str, Any], scope: str) -> str:
 
 
 def decode_cursor(
-    token: str, scope: str, key_names: frozenset[str], pinned: Mapping[str, str] | None = None
+    token: str,
+    scope: str,
+    key_names: frozenset[str],
+    pinned: Mapping[str, str] | None = None,
+    prefixed: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The start key inside `token`; a cursor that is malformed or issued for another scope is refused,
     and so is one whose key leaves the query's partition (`pinned`: a hand-made cursor naming another
@@ -34,6 +38,8 @@ def decode_cursor(
         raise invalid
     if any(key.get(name) != value for name, value in (pinned or {}).items()):
         raise invalid
+    if any(not str(key.get(name)).startswith(value) for name, value in (prefixed or {}).items()):
+        raise invalid  # a start key outside the query's `begins_with` range
     if payload.get("s") != scope:
         raise InvalidRequestError(
             "cursor was issued for another query",

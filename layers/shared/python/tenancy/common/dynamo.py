@@ -202,12 +202,14 @@ def query_page(
     scope: str,
     key_names: frozenset[str],
     pinned: Mapping[str, str] | None = None,
+    prefixed: Mapping[str, str] | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of exactly `limit` items while more match (filters included), and an opaque cursor
-    bound to `scope` that resumes after the last item returned."""
+    bound to `scope` that resumes after the last item returned (`pinned`: key values the cursor must
+    hold; `prefixed`: key prefixes it must start with)."""
     query = {**query, "Limit": limit + 1}
     if cursor:
-        query["ExclusiveStartKey"] = to_item(decode_cursor(cursor, scope, key_names, pinned))
+        query["ExclusiveStartKey"] = to_item(decode_cursor(cursor, scope, key_names, pinned, prefixed))
     raw: list[dict[str, Any]] = []
     while len(raw) <= limit:
         response = client.query(**query)

@@ -15,8 +15,9 @@ adds one to that counter of the day's usage item (usage table) in the create's t
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,7 @@ from botocore.exceptions import ClientError
 
 from tenancy.application.store import keys
 from tenancy.application.store.kinds import KINDS, Kind
+from tenancy.application.store.transaction import MAX_ITEMS, RESERVED, Transaction
 from tenancy.common.dynamo import (
     Page,
     cancellation_reasons,
@@ -53,6 +55,20 @@ from tenancy.contracts.plans import Limit
 _KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK")
 _KEY_NAMES = frozenset({"PK", "SK"})
 _COUNT = "n"  # the counter item's attribute
+_BATCH_WRITE = 25  # BatchWriteItem's limit
+_BATCH_ATTEMPTS = 8
+_CONFLICT_ATTEMPTS = 4
+
+
+def _backoff(attempt: int) -> float:
+    return float(min(0.05 * 2**attempt, 1.0))
+
+
+def _cancelled_item(error: Exception, index: int) -> dict[str, Any] | None:
+    """The item (`ALL_OLD`) whose condition failed at `index` of a cancelled transaction, as plain values."""
+    reasons = getattr(error, "response", {}).get("CancellationReasons") or []
+    item = reasons[index].get("Item") if index < len(reasons) else None
+    return _view(item) if item else None
 
 
 class ValueTakenError(ConflictError):
@@ -178,8 +194,70 @@ class TenantStore:
         scope = f"{self.tenant_id}|audit|{start}|{end}"
         return self._page(query, scope, limit, cursor)
 
+    def get_item(self, sk: str) -> dict[str, Any] | None:
+        """The item at `sk` (consistent), as the API shows it; None when there is none."""
+        response = self._call("get_item", TableName=self._table, Key=self._key(sk), ConsistentRead=True)
+        return _view(response["Item"]) if "Item" in response else None
+
+    def get_items(self, sks: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The items at `sks` that exist, by sort key: consistent BatchGetItem, one call per 100 keys
+        (and one more for any keys DynamoDB leaves unprocessed)."""
+        wanted = list(dict.fromkeys(sks))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(wanted), MAX_ITEMS):
+            keys_ = [self._key(sk) for sk in wanted[start : start + MAX_ITEMS]]
+            request = {self._table: {"Keys": keys_, "ConsistentRead": True}}
+            for attempt in range(_BATCH_ATTEMPTS):
+                response = self._call("batch_get_item", RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    found[item["SK"]["S"]] = _view(item)
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                time.sleep(_backoff(attempt))
+            else:
+                raise RuntimeError(f"BatchGetItem left keys unprocessed after {_BATCH_ATTEMPTS} attempts")
+        return found
+
+    def query(
+        self, prefix: str, *, limit: int, cursor: str | None, newest_first: bool = False, scope: str = ""
+    ) -> Page[dict[str, Any]]:
+        """One page of the items whose sort key begins with `prefix`, in sort-key order (reversed with
+        `newest_first`); the cursor is bound to this prefix, `scope` and this partition."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": to_value(self._pk), ":prefix": to_value(prefix)},
+            "ConsistentRead": True,
+            "ScanIndexForward": not newest_first,
+        }
+        return self._page(query, f"{self.tenant_id}|{prefix}|{newest_first}|{scope}", limit, cursor, prefix)
+
+    def query_items(
+        self, prefix: str, *, after: str | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """The items whose sort key begins with `prefix` (and sorts after `after`), in sort-key order,
+        at most `limit` of them (None: all): for bounded reads, never for an API's page."""
+        values = {":pk": self._pk, ":from": after or prefix, ":to": f"{prefix}\uffff"}
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND SK BETWEEN :from AND :to",
+            "ExpressionAttributeValues": to_item(values),
+            "ConsistentRead": True,
+        }
+        found: list[dict[str, Any]] = []
+        while limit is None or len(found) < limit:
+            if limit is not None:
+                query["Limit"] = limit - len(found) + (1 if after else 0)
+            response = self._call("query", **query)
+            found += [item for item in response.get("Items", []) if item["SK"]["S"] != after]
+            if "LastEvaluatedKey" not in response:
+                break
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return [_view(item) | {"SK": item["SK"]["S"]} for item in found[:limit]]
+
     def _page(
-        self, query: dict[str, Any], scope: str, limit: int, cursor: str | None
+        self, query: dict[str, Any], scope: str, limit: int, cursor: str | None, prefix: str | None = None
     ) -> Page[dict[str, Any]]:
         """One page of this partition's items; the cursor is bound to `scope` and to this partition."""
         with self._inactive_if_gone():
@@ -191,6 +269,7 @@ class TenantStore:
                 scope=scope,
                 key_names=_KEY_NAMES,
                 pinned={"PK": self._pk},
+                prefixed={"SK": prefix} if prefix else None,
             )
         return Page([_view(item) for item in raw], next_cursor)
 
@@ -366,7 +445,81 @@ class TenantStore:
                 raise _CounterMissing from None
             raise
 
+    def commit(self, transaction: Transaction, change: Change | None) -> None:
+        """Every write of `transaction`, its audit item (`change`; None: the cleanup of a mutation
+        already audited) and the open-partition check, all or nothing. A refused condition raises
+        its write's `on_fail` (given the item as it was) or a ConflictError; a cancellation by a
+        concurrent transaction on the same items is tried again (a few times, with backoff)."""
+        if len(transaction) + RESERVED > MAX_ITEMS:
+            raise ValueError(f"a transaction of {len(transaction)} writes is over DynamoDB's {MAX_ITEMS}")
+        writes = [self._write(write.operation, write.sk, write.request) for write in transaction.writes]
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                if change is None:
+                    with self._inactive_if_gone():
+                        transact_write(self._client, [*writes, self._partition_open()])
+                else:
+                    self._transact(writes, change, now_iso())
+                return
+            except ClientError as error:
+                reasons = cancellation_reasons(error)
+                for index, reason in enumerate(reasons[: len(writes)]):
+                    if reason == "ConditionalCheckFailed":
+                        failed = transaction.writes[index]
+                        old = _cancelled_item(error, index)
+                        if failed.on_fail is not None:
+                            raise failed.on_fail(old) from None
+                        raise ConflictError(
+                            f"{failed.sk.split('#')[0].lower()} cannot change that way now"
+                        ) from None
+                if reasons[-1:] == ["ConditionalCheckFailed"]:
+                    raise self._inactive() from None
+                if "TransactionConflict" not in reasons or attempt == _CONFLICT_ATTEMPTS - 1:
+                    raise
+                time.sleep(_backoff(attempt))
+
+    def delete_items(self, sks: Iterable[str]) -> None:
+        """Delete the items at `sks` whether or not they exist (BatchWriteItem, 25 per call): the
+        cleanup of a mutation already committed and audited (a deleted dashboard's shares)."""
+        wanted = list(dict.fromkeys(sks))
+        for start in range(0, len(wanted), _BATCH_WRITE):
+            request = {
+                self._table: [
+                    {"DeleteRequest": {"Key": self._key(sk)}} for sk in wanted[start : start + _BATCH_WRITE]
+                ]
+            }
+            for attempt in range(_BATCH_ATTEMPTS):
+                response = self._call("batch_write_item", RequestItems=request)
+                request = response.get("UnprocessedItems") or {}
+                if not request:
+                    break
+                time.sleep(_backoff(attempt))
+            else:
+                raise RuntimeError(f"BatchWriteItem left items unprocessed after {_BATCH_ATTEMPTS} attempts")
+
     # --- helpers -----------------------------------------------------------------------------
+
+    def _write(self, operation: str, sk: str, request: dict[str, Any]) -> dict[str, Any]:
+        """One write of a transaction as DynamoDB takes it: this partition's key, typed values, the
+        partition pinned in its condition, the old item returned when it is refused."""
+        body: dict[str, Any] = {"TableName": self._table}
+        if operation == "Put":
+            body["Item"] = to_item({**request["Item"], **self._key(sk, typed=False)})
+        else:
+            body["Key"] = self._key(sk)
+        if "UpdateExpression" in request:
+            body["UpdateExpression"] = request["UpdateExpression"]
+        if "ConditionExpression" in request:
+            body["ConditionExpression"] = request["ConditionExpression"]
+            body["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        values = dict(request.get("ExpressionAttributeValues") or {})
+        if ":pin" in body.get("ConditionExpression", ""):
+            values[":pin"] = self._pk
+        if values:
+            body["ExpressionAttributeValues"] = to_item(values)
+        if request.get("ExpressionAttributeNames"):
+            body["ExpressionAttributeNames"] = request["ExpressionAttributeNames"]
+        return {operation: body}
 
     def _key(self, sk: str, *, typed: bool = True) -> dict[str, Any]:
         key = {"PK": self._pk, "SK": sk}

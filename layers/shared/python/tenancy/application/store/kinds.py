@@ -44,5 +44,12 @@ EXECUTION = Kind(keys.EXECUTION, "executionId", "execution", "execution", metere
 # The metadata of a tenant secret, keyed by its name (the value is in Secrets Manager).
 SECRET = Kind(keys.SECRET, "name", "secret", "secret")
 
-KINDS: dict[str, Kind] = {kind.prefix: kind for kind in (USER, AGENT, EXECUTION, SECRET)}
+# The BI workspace: each has items besides its own (application/sharing/graph.py, store/keys.py).
+GROUP = Kind(keys.GROUP, "groupId", "group", "group", Unique("name", keys.GROUP_NAME, "GROUP_NAME_TAKEN"))
+DASHBOARD = Kind(keys.DASHBOARD, "dashboardId", "dashboard", "dashboard")
+CARD = Kind(keys.CARD, "cardId", "card", "card")
+
+KINDS: dict[str, Kind] = {
+    kind.prefix: kind for kind in (USER, AGENT, EXECUTION, SECRET, GROUP, DASHBOARD, CARD)
+}
 COUNTED: tuple[Kind, ...] = tuple(kind for kind in KINDS.values() if kind.limit is not None)
