@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from tenancy.common.keys import ID_MAX_LENGTH, ID_PATTERN
+
 # Text fields refuse control characters (C0, DEL, C1): NUL and friends are never meaningful in a
 # name and break the clients, logs and terminals that show it. The patterns are what the OpenAPI
 # documents declare and what validation checks (pydantic's regex engine, like JSON Schema's, reads
@@ -22,6 +24,8 @@ MAX_VERSION = 2**53 - 1  # the largest integer every JSON client reads exactly
 
 
 Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN)]
+# An id a body refers to (a user, group, card, dataset): what a key may hold (tenancy.common.keys).
+IdRef = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NAME_PATTERN)]
 Description = Annotated[str, StringConstraints(max_length=1000, pattern=TEXT_PATTERN)]
 
