@@ -9,6 +9,7 @@ from tenancy.application.audit.models import AuditEntry
 from tenancy.application.configuration.models import Config
 from tenancy.application.executions.models import Execution
 from tenancy.application.secrets.models import Secret
+from tenancy.application.sharing.models import Share, SharedDashboard
 from tenancy.application.users.models import Me, User
 from tenancy.contracts.usage import UsageReport
 
@@ -21,4 +22,6 @@ VIEWS: dict[str, type[BaseModel]] = {
     "UsageReport": UsageReport,
     "Config": Config,
     "Secret": Secret,
+    "Share": Share,
+    "SharedDashboard": SharedDashboard,
 }

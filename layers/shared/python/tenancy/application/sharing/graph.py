@@ -191,7 +191,12 @@ def change_share_writes(
         names=names,
         values={k: v for k, v in values.items() if k != ":expected"},
     )
-    tx.check(keys.item_sk(keys.DASHBOARD, dashboard_id), "ownerId = :owner", values={":owner": owner_id})
+    tx.check(
+        keys.item_sk(keys.DASHBOARD, dashboard_id),
+        "ownerId = :owner",
+        values={":owner": owner_id},
+        on_fail=lambda _: NotFoundError(f"dashboard {dashboard_id} not found"),
+    )
 
 
 def remove_share_writes(tx: Transaction, dashboard_id: str, target_type: TargetType, target_id: str) -> None:
