@@ -306,6 +306,18 @@ APP_API_ROUTES = (
     ApiRoute("DELETE", "/secrets/{name}"),
     ApiRoute("GET", "/config"),
     ApiRoute("GET", "/usage"),
+    # dashboards (application/dashboards)
+    ApiRoute("GET", "/dashboards"),
+    ApiRoute("POST", "/dashboards"),
+    ApiRoute("GET", "/dashboards/{dashboardId}"),
+    ApiRoute("PATCH", "/dashboards/{dashboardId}"),
+    ApiRoute("DELETE", "/dashboards/{dashboardId}"),
+    ApiRoute("POST", "/dashboards/{dashboardId}/clone"),
+    ApiRoute("GET", "/dashboards/{dashboardId}/filter-views"),
+    ApiRoute("POST", "/dashboards/{dashboardId}/filter-views"),
+    ApiRoute("GET", "/dashboards/{dashboardId}/filter-views/{viewId}"),
+    ApiRoute("PATCH", "/dashboards/{dashboardId}/filter-views/{viewId}"),
+    ApiRoute("DELETE", "/dashboards/{dashboardId}/filter-views/{viewId}"),
 )
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (

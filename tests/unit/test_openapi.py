@@ -99,6 +99,19 @@ STATUSES = {
         "PUT /secrets/{name}": {200, 400, 401, 403, 413, 415, 422},
         "GET /secrets/{name}": {200, 401, 403, 404, 422},
         "DELETE /secrets/{name}": {204, 401, 403, 404, 422},
+        # dashboards: 404 is also "no permission on it"; 403 readable but not enough (or the tenant
+        # inactive); 409 a stale version (or a delete raced by changes, a card gone from a clone)
+        "GET /dashboards": {200, 400, 401, 403, 422},  # 403: ownerId of another user, not an admin
+        "POST /dashboards": {201, 400, 401, 403, 413, 415, 422},
+        "GET /dashboards/{dashboardId}": {200, 401, 403, 404, 422},
+        "PATCH /dashboards/{dashboardId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
+        "DELETE /dashboards/{dashboardId}": {204, 401, 403, 404, 409, 422},
+        "POST /dashboards/{dashboardId}/clone": {201, 400, 401, 403, 404, 409, 413, 415, 422},
+        "GET /dashboards/{dashboardId}/filter-views": {200, 400, 401, 403, 404, 422},
+        "POST /dashboards/{dashboardId}/filter-views": {201, 400, 401, 403, 404, 413, 415, 422},
+        "GET /dashboards/{dashboardId}/filter-views/{viewId}": {200, 401, 403, 404, 422},
+        "PATCH /dashboards/{dashboardId}/filter-views/{viewId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
+        "DELETE /dashboards/{dashboardId}/filter-views/{viewId}": {204, 401, 403, 404, 409, 422},
     },
 }
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from tenancy.application.agents.models import Agent
 from tenancy.application.audit.models import AuditEntry
 from tenancy.application.configuration.models import Config
+from tenancy.application.dashboards.models import Dashboard, DashboardSummary, FilterView
 from tenancy.application.executions.models import Execution
 from tenancy.application.secrets.models import Secret
 from tenancy.application.sharing.models import Share, SharedDashboard
@@ -22,6 +23,9 @@ VIEWS: dict[str, type[BaseModel]] = {
     "UsageReport": UsageReport,
     "Config": Config,
     "Secret": Secret,
+    "Dashboard": Dashboard,
+    "DashboardSummary": DashboardSummary,
+    "FilterView": FilterView,
     "Share": Share,
     "SharedDashboard": SharedDashboard,
 }
