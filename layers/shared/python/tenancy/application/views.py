@@ -9,20 +9,24 @@ from tenancy.application.audit.models import AuditEntry
 from tenancy.application.configuration.models import Config
 from tenancy.application.dashboards.models import Dashboard, DashboardSummary, FilterView
 from tenancy.application.executions.models import Execution
+from tenancy.application.groups.models import Group, Membership
 from tenancy.application.secrets.models import Secret
 from tenancy.application.sharing.models import Share, SharedDashboard
-from tenancy.application.users.models import Me, User
+from tenancy.application.users.models import Me, User, UserDetail
 from tenancy.contracts.usage import UsageReport
 
 VIEWS: dict[str, type[BaseModel]] = {
     "User": User,
     "Me": Me,
+    "UserDetail": UserDetail,
     "Agent": Agent,
     "Execution": Execution,
     "AuditEntry": AuditEntry,
     "UsageReport": UsageReport,
     "Config": Config,
     "Secret": Secret,
+    "Group": Group,
+    "Membership": Membership,
     "Dashboard": Dashboard,
     "DashboardSummary": DashboardSummary,
     "FilterView": FilterView,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from tenancy.common.fields import Email, Request, Version, Versioned
+from tenancy.common.fields import Email, Request, Version, Versioned, View
 from tenancy.contracts.tiers import Tier
 
 
@@ -29,5 +29,18 @@ class User(Versioned):
     role: Role
 
 
-class Me(User):
+class UserGroup(View):
+    """A group the user belongs to."""
+
+    groupId: str
+    name: str
+
+
+class UserDetail(User):
+    """One user as an admin reads it: with their groups."""
+
+    groups: list[UserGroup]
+
+
+class Me(UserDetail):
     tier: Tier

@@ -61,7 +61,7 @@ def create_user(
 
 
 @router.get(
-    "/users/<userId>", operation_id="getUser", responses=http.responses(200, "User", errors=[403, 404])
+    "/users/<userId>", operation_id="getUser", responses=http.responses(200, "UserDetail", errors=[403, 404])
 )
 def get_user(userId: PathId, caller: Caller, users: TenantUsers) -> Response[str]:
     return http.ok(service.get_user(users, caller, userId))

@@ -3,20 +3,52 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
+from tenancy.application.sharing import memberships
 from tenancy.application.store import keys
 from tenancy.application.users.directory import UserDirectory
-from tenancy.application.users.models import CreateUserRequest, Me, UpdateUserRequest, User
+from tenancy.application.users.models import (
+    CreateUserRequest,
+    Me,
+    UpdateUserRequest,
+    User,
+    UserDetail,
+    UserGroup,
+)
 from tenancy.application.users.repository import Users
 from tenancy.common.dynamo import Page
-from tenancy.common.errors import ConflictError
+from tenancy.common.errors import ConflictError, NotFoundError
 from tenancy.contracts.context import TenantContext, require_admin
 from tenancy.contracts.plans import EffectiveConfig
 
 
 def me(users: Users, caller: TenantContext) -> Me:
     user = users.get(caller.user_id)
-    return Me.model_construct(**{**user.model_dump(exclude_unset=True, warnings=False), "tier": caller.tier})
+    return Me.model_construct(**{**_with_groups(users, user), "tier": caller.tier})
+
+
+# Kept on the user item by the access graph (tenancy.application.sharing.graph), not answered.
+_INTERNAL = frozenset({"groupCount"})
+
+
+def _shown(user: User) -> dict[str, Any]:
+    return {
+        name: value
+        for name, value in user.model_dump(exclude_unset=True, warnings=False).items()
+        if name not in _INTERNAL
+    }
+
+
+def _user(user: User) -> User:
+    return User.model_construct(**_shown(user))
+
+
+def _with_groups(users: Users, user: User) -> dict[str, Any]:
+    """The user's attributes and `groups: [{groupId, name}]` (a Query of their memberships and a
+    BatchGetItem of the groups' names: tenancy.application.sharing.memberships)."""
+    groups = [UserGroup(**group) for group in memberships.groups_of(users.store, user.userId)]
+    return {**_shown(user), "groups": groups}
 
 
 def create_user(
@@ -50,12 +82,13 @@ def add_user(
 
 def list_users(users: Users, caller: TenantContext, limit: int, cursor: str | None) -> Page[User]:
     require_admin(caller)
-    return users.page(limit=limit, cursor=cursor)
+    found = users.page(limit=limit, cursor=cursor)
+    return Page([_user(user) for user in found.items], found.next_cursor)
 
 
-def get_user(users: Users, caller: TenantContext, user_id: str) -> User:
+def get_user(users: Users, caller: TenantContext, user_id: str) -> UserDetail:
     require_admin(caller)
-    return users.get(user_id)
+    return UserDetail.model_construct(**_with_groups(users, users.get(user_id)))
 
 
 def update_user(
@@ -66,12 +99,19 @@ def update_user(
         raise ConflictError("an admin cannot change their own role")
     user = users.set_role(user_id, str(request.role), request.version)
     directory.set_role(user_id, str(request.role))
-    return user
+    return _user(user)
 
 
 def delete_user(users: Users, directory: UserDirectory, caller: TenantContext, user_id: str) -> None:
     require_admin(caller)
     if user_id == caller.user_id:
         raise ConflictError("an admin cannot delete themselves")
-    users.remove(users.get(user_id))
+    try:
+        user = users.get(user_id)
+    except NotFoundError:
+        memberships.forget_user(users.store, user_id)  # finishes an interrupted delete's sweeps
+        raise
+    memberships.refuse_if_owner(users.store, user_id)  # 409 USER_OWNS_CONTENT
+    users.remove(user)
+    memberships.forget_user(users.store, user_id)  # memberships and shares to the user
     directory.remove(user_id)
