@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
   API Gateway                         {cloud.api_url}
     control plane  /tenants…  (IAM: SigV4-signed)
     app API        /me /users /agents /executions /audit /config /usage /secrets
+                   /groups /dashboards /shared-with-me /cards
                    (Bearer ID token, REQUEST authorizer)
   AWS endpoint (moto server)          {cloud.endpoint}
   credentials                         {ACCESS_KEY} / {SECRET_KEY}   region {REGION}
