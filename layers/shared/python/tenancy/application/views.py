@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from tenancy.application.agents.models import Agent
 from tenancy.application.audit.models import AuditEntry
+from tenancy.application.cards.models import Card
 from tenancy.application.configuration.models import Config
 from tenancy.application.dashboards.models import Dashboard, DashboardSummary, FilterView
 from tenancy.application.executions.models import Execution
@@ -32,4 +33,5 @@ VIEWS: dict[str, type[BaseModel]] = {
     "FilterView": FilterView,
     "Share": Share,
     "SharedDashboard": SharedDashboard,
+    "Card": Card,
 }
