@@ -306,6 +306,15 @@ APP_API_ROUTES = (
     ApiRoute("DELETE", "/secrets/{name}"),
     ApiRoute("GET", "/config"),
     ApiRoute("GET", "/usage"),
+    # groups (application/groups)
+    ApiRoute("GET", "/groups"),
+    ApiRoute("POST", "/groups"),
+    ApiRoute("GET", "/groups/{groupId}"),
+    ApiRoute("PATCH", "/groups/{groupId}"),
+    ApiRoute("DELETE", "/groups/{groupId}"),
+    ApiRoute("GET", "/groups/{groupId}/members"),
+    ApiRoute("POST", "/groups/{groupId}/members"),
+    ApiRoute("DELETE", "/groups/{groupId}/members/{userId}"),
     # dashboards (application/dashboards)
     ApiRoute("GET", "/dashboards"),
     ApiRoute("POST", "/dashboards"),

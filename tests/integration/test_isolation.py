@@ -36,6 +36,8 @@ def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
         agent = admin.post("/agents", {"name": f"{slug}-agent"}).data
         execution = admin.post(f"/agents/{agent['agentId']}/executions", {"input": {"n": 1}}).data
         secret = admin.request("PUT", f"/secrets/{slug}-key", {"value": f"value-of-{slug}"}).data
+        group = admin.post("/groups", {"name": f"{slug}-group"}).data
+        assert admin.post(f"/groups/{group['groupId']}/members", {"userId": member["userId"]}).status == 201
         result[slug] = {
             "tenant": tenant,
             "admin": admin,
@@ -45,6 +47,8 @@ def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
                 "agentId": agent["agentId"],
                 "executionId": execution["executionId"],
                 "name": secret["name"],
+                "groupId": group["groupId"],
+                "adminId": admin.get("/me").data["userId"],
             },
         }
     return result
@@ -65,6 +69,12 @@ ROUTES = [
     ("GET", "/secrets/{name}", None),
     ("GET", "/secrets/{name}?reveal=true", None),
     ("DELETE", "/secrets/{name}", None),
+    ("GET", "/groups/{groupId}", None),
+    ("PATCH", "/groups/{groupId}", {"name": "hijacked", "version": 1}),
+    ("DELETE", "/groups/{groupId}", None),
+    ("GET", "/groups/{groupId}/members", None),
+    ("POST", "/groups/{groupId}/members", {"userId": "{adminId}"}),  # body ids are filled in too
+    ("DELETE", "/groups/{groupId}/members/{userId}", None),
     # PUT /secrets/{name} names the caller's own secret of that name (test_secrets.py: the two
     # tenants' secrets of one name are two secrets, under two paths).
 ]
@@ -76,8 +86,9 @@ def test_another_tenants_resource_is_404_and_untouched(
 ) -> None:
     a, b = world["tenant-a"], world["tenant-b"]
     before = partition(cloud, b["table"], b["tenant"]["tenantId"])
-    response = a["admin"].request(method, template.format(**b["ids"]), body)
-    never = a["admin"].request(method, template.format(**dict.fromkeys(b["ids"], NEVER)), body)
+    response = a["admin"].request(method, template.format(**b["ids"]), _filled(body, b["ids"]))
+    nowhere = dict.fromkeys(b["ids"], NEVER)
+    never = a["admin"].request(method, template.format(**nowhere), _filled(body, nowhere))
     assert response.status == 404
     assert response.error["code"] == never.error["code"] == "NOT_FOUND"
     assert response.error["message"].replace(b["ids"][_param(template)], "<id>") == never.error[
@@ -92,12 +103,19 @@ def test_the_same_route_works_on_the_own_tenant(
     world: dict[str, Any], method: str, template: str, body: Any
 ) -> None:
     a = world["tenant-a"]
-    response = a["admin"].request(method, template.format(**a["ids"]), body)
+    response = a["admin"].request(method, template.format(**a["ids"]), _filled(body, a["ids"]))
     assert response.status in (200, 201, 204), response.body
 
 
 def _param(template: str) -> str:
     return template.split("{")[1].split("}")[0]
+
+
+def _filled(body: Any, ids: dict[str, str]) -> Any:
+    """A body whose text may name the world's ids as the path does (`{"userId": "{adminId}"}`)."""
+    if isinstance(body, dict):
+        return {name: _filled(value, ids) for name, value in body.items()}
+    return body.format(**ids) if isinstance(body, str) else body
 
 
 def test_lists_and_audit_show_only_the_own_tenant(world: dict[str, Any]) -> None:
@@ -109,6 +127,8 @@ def test_lists_and_audit_show_only_the_own_tenant(world: dict[str, Any]) -> None
         "/audit",
         "/usage",
         "/secrets",
+        "/groups",
+        f"/groups/{a['ids']['groupId']}/members",
     ):
         body = str(a["admin"].get(path).body)
         for value in (*b["ids"].values(), b["tenant"]["tenantId"], "tenant-b"):

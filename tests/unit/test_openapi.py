@@ -99,6 +99,16 @@ STATUSES = {
         "PUT /secrets/{name}": {200, 400, 401, 403, 413, 415, 422},
         "GET /secrets/{name}": {200, 401, 403, 404, 422},
         "DELETE /secrets/{name}": {204, 401, 403, 404, 422},
+        # groups: members read, admins write (403); 409 GROUP_NAME_TAKEN / VERSION_CONFLICT /
+        # ALREADY_MEMBER / LIMIT_REACHED; a group being deleted is a 404
+        "GET /groups": {200, 400, 401, 403, 422},
+        "POST /groups": {201, 400, 401, 403, 409, 413, 415, 422},
+        "GET /groups/{groupId}": {200, 401, 403, 404, 422},
+        "PATCH /groups/{groupId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
+        "DELETE /groups/{groupId}": {204, 401, 403, 404, 422},
+        "GET /groups/{groupId}/members": {200, 400, 401, 403, 404, 422},
+        "POST /groups/{groupId}/members": {201, 400, 401, 403, 404, 409, 413, 415, 422},
+        "DELETE /groups/{groupId}/members/{userId}": {204, 401, 403, 404, 422},
         # dashboards: 404 is also "no permission on it"; 403 readable but not enough (or the tenant
         # inactive); 409 a stale version (or a delete raced by changes, a card gone from a clone)
         "GET /dashboards": {200, 400, 401, 403, 422},  # 403: ownerId of another user, not an admin
