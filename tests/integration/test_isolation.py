@@ -38,6 +38,11 @@ def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
         secret = admin.request("PUT", f"/secrets/{slug}-key", {"value": f"value-of-{slug}"}).data
         group = admin.post("/groups", {"name": f"{slug}-group"}).data
         assert admin.post(f"/groups/{group['groupId']}/members", {"userId": member["userId"]}).status == 201
+        dashboard = admin.post("/dashboards", {"name": f"{slug}-dashboard"}).data
+        share = admin.post(
+            f"/dashboards/{dashboard['dashboardId']}/shares",
+            {"targetType": "user", "targetId": member["userId"], "permission": "viewer"},
+        ).data
         result[slug] = {
             "tenant": tenant,
             "admin": admin,
@@ -49,6 +54,8 @@ def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
                 "name": secret["name"],
                 "groupId": group["groupId"],
                 "adminId": admin.get("/me").data["userId"],
+                "dashboardId": dashboard["dashboardId"],
+                "shareId": share["shareId"],
             },
         }
     return result
@@ -75,6 +82,15 @@ ROUTES = [
     ("GET", "/groups/{groupId}/members", None),
     ("POST", "/groups/{groupId}/members", {"userId": "{adminId}"}),  # body ids are filled in too
     ("DELETE", "/groups/{groupId}/members/{userId}", None),
+    ("GET", "/dashboards/{dashboardId}/shares", None),
+    (
+        "POST",
+        "/dashboards/{dashboardId}/shares",
+        {"targetType": "group", "targetId": "{groupId}", "permission": "viewer"},
+    ),
+    ("GET", "/dashboards/{dashboardId}/shares/{shareId}", None),
+    ("PATCH", "/dashboards/{dashboardId}/shares/{shareId}", {"permission": "editor", "version": 1}),
+    ("DELETE", "/dashboards/{dashboardId}/shares/{shareId}", None),
     # PUT /secrets/{name} names the caller's own secret of that name (test_secrets.py: the two
     # tenants' secrets of one name are two secrets, under two paths).
 ]
