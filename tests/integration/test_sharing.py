@@ -466,7 +466,8 @@ def test_permission_resolution_takes_two_calls_whatever_the_groups(
 ) -> None:
     """Resolution is one Query of the caller's groups and one BatchGetItem of the dashboard and
     the caller's shares (direct + one per group): 2 calls with 0, 10 or 98 groups, each group
-    holding a share of the dashboard, and a share route adds its own one call."""
+    holding a share of the dashboard: `GET /dashboards/{id}` makes those 2, a share route adds its
+    own one call."""
     carol = acme.ids["carol"]
     for i in range(groups):
         seed_group(acme.store, f"g{i:03}", carol)
@@ -491,3 +492,9 @@ def test_permission_resolution_takes_two_calls_whatever_the_groups(
     assert answer.status == (200 if groups else 403), answer.body
     expected = ["query", "batch_get_item"] + (["get_item"] if groups else [])
     assert counted_store_calls == expected
+
+    counted_store_calls.clear()
+    dashboard = client.get("/dashboards/d1")
+    assert dashboard.status == 200, dashboard.body
+    assert dashboard.data["myPermission"] == ("editor" if groups else "viewer")
+    assert counted_store_calls == ["query", "batch_get_item"]  # GET /dashboards/{id}: resolution alone
