@@ -36,6 +36,7 @@ def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
         agent = admin.post("/agents", {"name": f"{slug}-agent"}).data
         execution = admin.post(f"/agents/{agent['agentId']}/executions", {"input": {"n": 1}}).data
         secret = admin.request("PUT", f"/secrets/{slug}-key", {"value": f"value-of-{slug}"}).data
+        card = admin.post("/cards", {"name": f"{slug}-card", "datasetIds": [f"ds-{slug}"]}).data
         group = admin.post("/groups", {"name": f"{slug}-group"}).data
         assert admin.post(f"/groups/{group['groupId']}/members", {"userId": member["userId"]}).status == 201
         dashboard = admin.post("/dashboards", {"name": f"{slug}-dashboard"}).data
@@ -52,6 +53,7 @@ def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
                 "agentId": agent["agentId"],
                 "executionId": execution["executionId"],
                 "name": secret["name"],
+                "cardId": card["cardId"],
                 "groupId": group["groupId"],
                 "adminId": admin.get("/me").data["userId"],
                 "dashboardId": dashboard["dashboardId"],
@@ -76,6 +78,9 @@ ROUTES = [
     ("GET", "/secrets/{name}", None),
     ("GET", "/secrets/{name}?reveal=true", None),
     ("DELETE", "/secrets/{name}", None),
+    ("GET", "/cards/{cardId}", None),
+    ("PATCH", "/cards/{cardId}", {"name": "hijacked", "version": 1}),
+    ("DELETE", "/cards/{cardId}", None),
     ("GET", "/groups/{groupId}", None),
     ("PATCH", "/groups/{groupId}", {"name": "hijacked", "version": 1}),
     ("DELETE", "/groups/{groupId}", None),
@@ -143,6 +148,8 @@ def test_lists_and_audit_show_only_the_own_tenant(world: dict[str, Any]) -> None
         "/audit",
         "/usage",
         "/secrets",
+        "/cards",
+        "/cards?datasetId=ds-tenant-b",
         "/groups",
         f"/groups/{a['ids']['groupId']}/members",
     ):
