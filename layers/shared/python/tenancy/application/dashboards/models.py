@@ -96,6 +96,11 @@ IsoDate = Annotated[
 ]
 
 
+# The default of a composite field an update may leave out (never validated; see
+# UpdateDashboardRequest.layout).
+LEFT_OUT: Any = None
+
+
 def _not_null(value: object) -> object:
     if value is None:
         raise ValueError("must not be null (leave the field out to keep its value)")
@@ -211,8 +216,11 @@ class UpdateDashboardRequest(Request):
 
     name: Name | SkipJsonSchema[None] = None
     description: Description | SkipJsonSchema[None] = None
-    layout: Layout | SkipJsonSchema[None] = None
-    filters: Filters | SkipJsonSchema[None] = None
+    # Left out: unchanged (None, never validated: read them only when `changes()` names them). Not
+    # `X | None` as the scalars are: a union would name a nested error's field by its branch
+    # (`layout.Layout.columns`) instead of as the client spelled it.
+    layout: Layout = LEFT_OUT
+    filters: Filters = LEFT_OUT
     defaultFilterViewId: IdRef | None = Field(
         default=None, description="a filter view of this dashboard; null clears it"
     )
@@ -228,8 +236,8 @@ class UpdateDashboardRequest(Request):
 
     @field_validator("filters")
     @classmethod
-    def _filters_distinct(cls, filters: list[AnyFilter] | None) -> list[AnyFilter] | None:
-        return None if filters is None else _distinct_filters(filters)
+    def _filters_distinct(cls, filters: list[AnyFilter]) -> list[AnyFilter]:
+        return _distinct_filters(filters)
 
     def changes(self) -> set[str]:
         """The fields the body sets (`defaultFilterViewId: null` included), besides `version`."""
@@ -337,7 +345,7 @@ class UpdateFilterViewRequest(Request):
     model_config = ConfigDict(json_schema_extra=changes_and_version)
 
     name: Name | SkipJsonSchema[None] = None
-    values: Values | SkipJsonSchema[None] = None
+    values: Values = LEFT_OUT  # left out: unchanged (see UpdateDashboardRequest.layout)
     version: Version
 
     @field_validator("name", "values", mode="before")

@@ -250,12 +250,12 @@ def _changes(dashboard: dict[str, Any], request: UpdateDashboardRequest) -> tupl
         wanted["name"] = request.name
     if "description" in changed:
         wanted["description"] = request.description
-    if request.layout is not None:
+    if "layout" in changed:
         wanted["layout"] = request.layout.model_dump()
         wanted["cardIds"] = request.layout.card_ids()
-    if request.filters is not None:
+    if "filters" in changed:
         wanted["filters"] = [definition.model_dump() for definition in request.filters]
-    if request.ownerId is not None:
+    if "ownerId" in changed:
         wanted["ownerId"] = request.ownerId
     removes: list[str] = []
     if "defaultFilterViewId" in changed:
@@ -276,7 +276,6 @@ def _layout_card_writes(
 ) -> None:
     """The count and use item of each card the new layout adds or drops (422 for a card added that
     the caller may not place, or more changes than one transaction holds)."""
-    assert request.layout is not None
     before = [str(card_id) for card_id in dashboard.get("cardIds", [])]
     after = request.layout.card_ids()
     added = [card_id for card_id in after if card_id not in before]
@@ -489,9 +488,9 @@ def update_filter_view(
             {"currentVersion": view["version"], "expectedVersion": request.version},
         )
     sets: dict[str, Any] = {}
-    if request.name is not None:
+    if "name" in changed:
         sets["name"] = request.name
-    if request.values is not None:
+    if "values" in changed:
         sets["values"] = _checked_values(access.dashboard, request.values)
     now = now_iso()
     view_sk = keys.filter_view_sk(dashboard_id, view_id)
