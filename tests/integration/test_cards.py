@@ -502,3 +502,41 @@ def test_another_tenants_cards_are_404_and_never_listed(
     assert other.get("/cards?datasetId=ds-sales").data == []
     assert other.get(f"/cards?ownerId={acme['ids']['alice']}").data == []
     assert acme["alice"].get(url).data == card
+
+
+# --- with the dashboards and shares routes ---------------------------------------------------------
+
+
+def test_through_the_dashboards_routes_a_placed_card_is_read_there_and_not_deleted(
+    cloud: Cloud, acme: dict[str, Any]
+) -> None:
+    tenant_id = acme["tenant"]["tenantId"]
+    alice, bob = acme["alice"], acme["bob"]
+    card = alice.post("/cards", CARD).data
+    url = f"/cards/{card['cardId']}"
+    placed = {"items": [{"cardId": card["cardId"], "x": 0, "y": 0, "w": 4, "h": 3}]}
+    made = alice.post("/dashboards", {"name": "Quarter", "layout": placed})
+    assert made.status == 201, made.body
+    dashboard = made.data
+    assert alice.get(url).data["dashboardCount"] == 1
+    assert alice.get(url).data["version"] == 1
+    shared = alice.post(
+        f"/dashboards/{dashboard['dashboardId']}/shares",
+        {"targetType": "user", "targetId": acme["ids"]["bob"], "permission": "viewer"},
+    )
+    assert shared.status == 201, shared.body
+    assert bob.get(f"{url}?dashboardId={dashboard['dashboardId']}").data["cardId"] == card["cardId"]
+    assert bob.get(url).status == 404
+    refused = alice.delete(url)
+    assert (refused.status, refused.error["code"]) == (409, "CARD_IN_USE")
+    assert refused.error["details"]["dashboards"] == [
+        {"dashboardId": dashboard["dashboardId"], "name": "Quarter"}
+    ]
+    emptied = alice.patch(
+        f"/dashboards/{dashboard['dashboardId']}", {"layout": {"items": []}, "version": dashboard["version"]}
+    )
+    assert emptied.status == 200, emptied.body
+    assert bob.get(f"{url}?dashboardId={dashboard['dashboardId']}").status == 404  # no longer on it
+    assert alice.get(url).data["dashboardCount"] == 0
+    assert alice.delete(url).status == 204
+    assert card_items(cloud, tenant_id) == []
