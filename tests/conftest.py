@@ -43,9 +43,11 @@ def cloud() -> Iterator[Cloud]:
     from moto import mock_aws
 
     from localcloud import moto_fixes
+    from tests.helpers import fast_moto
 
     moto_fixes.apply()
-    with mock_aws():
+    fast_moto.apply()  # the same fresh account, without the setup work no test looks at
+    with mock_aws(config=fast_moto.MOCK_CONFIG):
         reset_process_caches()
         yield Cloud.create()
     reset_process_caches()
