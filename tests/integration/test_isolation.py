@@ -40,6 +40,9 @@ def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
         group = admin.post("/groups", {"name": f"{slug}-group"}).data
         assert admin.post(f"/groups/{group['groupId']}/members", {"userId": member["userId"]}).status == 201
         dashboard = admin.post("/dashboards", {"name": f"{slug}-dashboard"}).data
+        view = admin.post(
+            f"/dashboards/{dashboard['dashboardId']}/filter-views", {"name": f"{slug}-view"}
+        ).data
         share = admin.post(
             f"/dashboards/{dashboard['dashboardId']}/shares",
             {"targetType": "user", "targetId": member["userId"], "permission": "viewer"},
@@ -57,6 +60,7 @@ def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
                 "groupId": group["groupId"],
                 "adminId": admin.get("/me").data["userId"],
                 "dashboardId": dashboard["dashboardId"],
+                "viewId": view["viewId"],
                 "shareId": share["shareId"],
             },
         }
@@ -96,6 +100,15 @@ ROUTES = [
     ("GET", "/dashboards/{dashboardId}/shares/{shareId}", None),
     ("PATCH", "/dashboards/{dashboardId}/shares/{shareId}", {"permission": "editor", "version": 1}),
     ("DELETE", "/dashboards/{dashboardId}/shares/{shareId}", None),
+    ("GET", "/dashboards/{dashboardId}", None),
+    ("PATCH", "/dashboards/{dashboardId}", {"name": "hijacked", "version": 1}),
+    ("DELETE", "/dashboards/{dashboardId}", None),
+    ("POST", "/dashboards/{dashboardId}/clone", {}),
+    ("GET", "/dashboards/{dashboardId}/filter-views", None),
+    ("POST", "/dashboards/{dashboardId}/filter-views", {"name": "hijacked"}),
+    ("GET", "/dashboards/{dashboardId}/filter-views/{viewId}", None),
+    ("PATCH", "/dashboards/{dashboardId}/filter-views/{viewId}", {"name": "hijacked", "version": 1}),
+    ("DELETE", "/dashboards/{dashboardId}/filter-views/{viewId}", None),
     # PUT /secrets/{name} names the caller's own secret of that name (test_secrets.py: the two
     # tenants' secrets of one name are two secrets, under two paths).
 ]
@@ -152,6 +165,9 @@ def test_lists_and_audit_show_only_the_own_tenant(world: dict[str, Any]) -> None
         "/cards?datasetId=ds-tenant-b",
         "/groups",
         f"/groups/{a['ids']['groupId']}/members",
+        "/dashboards",
+        f"/dashboards?ownerId={a['ids']['adminId']}",
+        f"/dashboards/{a['ids']['dashboardId']}/filter-views",
     ):
         body = str(a["admin"].get(path).body)
         for value in (*b["ids"].values(), b["tenant"]["tenantId"], "tenant-b"):
