@@ -125,6 +125,8 @@ def section(results: dict[str, Any]) -> str:
         ]
     if "plans" in results:
         lines += _plans(results["plans"], results.get("reruns", []))
+    if "workspace" in results:
+        lines += _workspace(results["workspace"], results.get("reruns", []))
     if "onboarding" in results:
         o = results["onboarding"]
         lines += [
@@ -208,6 +210,38 @@ def _plans(plans: dict[str, Any], reruns: list[dict[str, Any]]) -> list[str]:
         "tenant never shares with another; the figure bounds the effect from above.",
         "",
     ]
+    return lines
+
+
+def _workspace(section: dict[str, Any], reruns: list[dict[str, Any]]) -> list[str]:
+    """The workspace section (bench/workspace.py): one dashboard read as 0, 10 and 100 shares and groups."""
+    when = next((r["generated_at"] for r in reruns if "workspace" in r["sections"]), None)
+    load = section.get("load_average")
+    lines = [
+        "Workspace: `GET /dashboards/{dashboardId}` by a member who is not the dashboard's owner, with 0, 10 "
+        "and 100 shares and groups (`bench/workspace.py`"
+        + (f", run {when}" if when else "")
+        + (f"; load average {load[0]} → {load[1]} on the machine meanwhile" if load else "")
+        + f"): {section['groups_in_tenant']} groups in one tenant, the caller in min(N, 98) of them, N shares "
+        "on the dashboard (to the caller's groups and to other users) beside the caller's own; "
+        f"{section['requests']} in-process requests per level, interleaved. Budget: p50 at 100 ≤ "
+        f"{section['budget']}x p50 at 0, and the same AWS calls: x{section['ratio_p50']} "
+        f"({_verdict(section['p50_ok'])}), calls {'the same' if section['same_calls'] else 'differ'} "
+        f"({_verdict(section['same_calls'])}). Where a growth comes from: the function's own CPU per request "
+        f"(x{section['ratio_cpu_p50']}) and the resolution's two calls in bare boto3 against the emulator, "
+        f"measured beside it (x{section['ratio_bare_resolution_p50']}).",
+        "",
+        "| shares and groups | caller's groups | group shares | user shares | myPermission | p50 ms | p95 ms "
+        "| own CPU p50 ms | bare resolution p50 ms | route minus bare ms | AWS calls |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['shares_and_groups']} | {r['groups_of_caller']} | {r['group_shares']} | {r['user_shares']} "
+        f"| {r['my_permission']} | {r['p50_ms']} | {r['p95_ms']} | {r['cpu_p50_ms']} "
+        f"| {r['bare_resolution_p50_ms']} | {r['over_bare_p50_ms']} | {_calls(r['aws_calls'])} |"
+        for r in section["levels"]
+    ]
+    lines.append("")
     return lines
 
 

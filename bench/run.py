@@ -6,7 +6,7 @@ by side in the same run: these machines are noisy, so read the ratios, not the a
     python -m bench.run [--smoke] [--out bench/results.json]
 
 One module per benchmark: bench/cold_start.py, import_weight.py, warm.py, scale.py, onboarding.py,
-size.py, bytecode.py, plans.py; the seeded world they share is bench/world.py; the budgets and their verdicts
+size.py, bytecode.py, plans.py, workspace.py; the seeded world they share is bench/world.py; the budgets and their verdicts
 are bench/budgets.py (results["budgets"] sums them up).
 """
 
@@ -37,6 +37,7 @@ from bench.report import table  # noqa: E402
 from bench.scale import scale  # noqa: E402
 from bench.size import package_sizes  # noqa: E402
 from bench.warm import warm_latency  # noqa: E402
+from bench.workspace import workspace, workspace_table  # noqa: E402
 from bench.world import start_world  # noqa: E402
 
 # --only's names, and the results' keys each one writes.
@@ -49,6 +50,7 @@ SECTIONS = {
     "size": ("package_size",),
     "bytecode": ("layer_bytecode",),
     "plans": ("plans",),
+    "workspace": ("workspace",),
 }
 
 IMPORT_COLUMNS = (
@@ -158,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
             results["plans"] = plans(world, counts, counter)
             for title, rows in plans_tables(results["plans"]):
                 print(table(title, rows), flush=True)
+        if "workspace" in args.only:
+            results["workspace"] = workspace(world, counts, counter)
+            print(table(*workspace_table(results["workspace"])), flush=True)
         if "onboarding" in args.only:
             results["onboarding"] = onboarding(counts)
             print(
