@@ -137,7 +137,7 @@ def placed(*card_ids: str, columns: int = 12) -> dict[str, Any]:
     return {"columns": columns, "rowHeight": 80, "items": items}
 
 
-FILTERS = [
+FILTERS: list[dict[str, Any]] = [
     {
         "filterId": "region",
         "type": "category",
