@@ -327,6 +327,19 @@ APP_API_ROUTES = (
     ApiRoute("GET", "/dashboards/{dashboardId}/filter-views/{viewId}"),
     ApiRoute("PATCH", "/dashboards/{dashboardId}/filter-views/{viewId}"),
     ApiRoute("DELETE", "/dashboards/{dashboardId}/filter-views/{viewId}"),
+    # shares (application/sharing)
+    ApiRoute("GET", "/dashboards/{dashboardId}/shares"),
+    ApiRoute("POST", "/dashboards/{dashboardId}/shares"),
+    ApiRoute("GET", "/dashboards/{dashboardId}/shares/{shareId}"),
+    ApiRoute("PATCH", "/dashboards/{dashboardId}/shares/{shareId}"),
+    ApiRoute("DELETE", "/dashboards/{dashboardId}/shares/{shareId}"),
+    ApiRoute("GET", "/shared-with-me"),
+    # cards (application/cards)
+    ApiRoute("GET", "/cards"),
+    ApiRoute("POST", "/cards"),
+    ApiRoute("GET", "/cards/{cardId}"),
+    ApiRoute("PATCH", "/cards/{cardId}"),
+    ApiRoute("DELETE", "/cards/{cardId}"),
 )
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (

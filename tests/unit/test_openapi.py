@@ -122,6 +122,19 @@ STATUSES = {
         "GET /dashboards/{dashboardId}/filter-views/{viewId}": {200, 401, 403, 404, 422},
         "PATCH /dashboards/{dashboardId}/filter-views/{viewId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
         "DELETE /dashboards/{dashboardId}/filter-views/{viewId}": {204, 401, 403, 404, 409, 422},
+        # shares: owners write, owners and editors read (viewers 403), anyone else 404
+        "GET /dashboards/{dashboardId}/shares": {200, 400, 401, 403, 404, 422},
+        "POST /dashboards/{dashboardId}/shares": {201, 400, 401, 403, 404, 409, 413, 415, 422},
+        "GET /dashboards/{dashboardId}/shares/{shareId}": {200, 401, 403, 404, 422},
+        "PATCH /dashboards/{dashboardId}/shares/{shareId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
+        "DELETE /dashboards/{dashboardId}/shares/{shareId}": {204, 401, 403, 404, 422},
+        "GET /shared-with-me": {200, 400, 401, 403, 422},
+        # cards: owners and admins write; readers through a dashboard 403 on writes, others 404
+        "GET /cards": {200, 400, 401, 403, 422},
+        "POST /cards": {201, 400, 401, 403, 413, 415, 422},
+        "GET /cards/{cardId}": {200, 401, 403, 404, 422},
+        "PATCH /cards/{cardId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
+        "DELETE /cards/{cardId}": {204, 401, 403, 404, 409, 422},
     },
 }
 
