@@ -1,5 +1,11 @@
 """The benchmark runs end to end with tiny counts, so it never rots. It measures nothing: the real
-run is `make bench`."""
+run is `make bench`.
+
+The whole smoke run is made once for the module (a couple of minutes of cold starts); every test
+reads its own section of that one run (the warm routes' calls, the plans section: the quota check's
+latency and its one DynamoDB call, the cached and uncached reads with their AWS calls, the noisy
+neighbour's figures). `--only` is checked on a section of its own. No time is asserted.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +13,36 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_benchmark_runs_and_writes_every_section(tmp_path: Path) -> None:
-    out = tmp_path / "results.json"
-    env = {"PATH": "/usr/bin:/bin", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"}
+def run_bench(out: Path, *options: str) -> dict[str, Any]:
     completed = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--smoke", "--out", str(out)],
+        [sys.executable, "-m", "bench.run", "--smoke", *options, "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=900,
         check=False,
-        env=env,
+        env={"PATH": "/usr/bin:/bin", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"},
     )
     assert completed.returncode == 0, completed.stderr[-3000:]
-    results = json.loads(out.read_text())
+    results: dict[str, Any] = json.loads(out.read_text())
+    return results
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One smoke run of every section."""
+    return run_bench(tmp_path_factory.mktemp("bench") / "results.json")
+
+
+def test_the_benchmark_runs_and_writes_every_section(smoke: dict[str, Any]) -> None:
+    results = smoke
     assert {
         "machine",
         "package_size",
@@ -129,21 +147,84 @@ EXPECTED_CALLS = {
 }
 
 
-def test_calls_per_route_are_documented_and_minimal(tmp_path: Path) -> None:
-    out = tmp_path / "results.json"
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--smoke", "--only", "warm", "--out", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={"PATH": "/usr/bin:/bin", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"},
-    )
-    assert completed.returncode == 0, completed.stderr[-3000:]
-    rows = json.loads(out.read_text())["warm_latency"]
+def test_calls_per_route_are_documented_and_minimal(smoke: dict[str, Any]) -> None:
+    rows = smoke["warm_latency"]
     assert {row["route"]: row["aws_calls"] for row in rows} == EXPECTED_CALLS
     # Every baseline makes the same AWS calls as Tenancy (its request counter, the agents counter in
     # the create's transaction), or the latency comparison would compare different work.
     assert {row["route"]: row["baseline_aws_calls"] for row in rows} == EXPECTED_CALLS
     assert not any("Scan" in call for row in rows for call in row["aws_calls"])
+
+
+# --- the plans section (bench/plans.py) ---------------------------------------------------------
+
+
+def test_the_quota_check_costs_exactly_one_dynamodb_call_per_request(smoke: dict[str, Any]) -> None:
+    quota = smoke["plans"]["quota_check"]
+    # The limiter alone, over every request of the run: one conditional UpdateItem each (the
+    # steady state: no wrong branch guess, no read), and nothing else.
+    assert quota["calls_per_check"] == {"dynamodb:UpdateItem": 1.0}
+    assert quota["dynamodb_calls_per_request"] == 1.0
+    assert quota["calls_ok"] is True
+    # A request through the limiter makes exactly one call more than the same request without it.
+    assert quota["request_calls_added"] == {"dynamodb:UpdateItem": 1}
+    assert quota["requests"] == 5
+    for key in (
+        "limiter_p50_ms",
+        "limiter_p99_ms",
+        "bare_update_p50_ms",  # the same UpdateItem in bare boto3, measured beside it
+        "request_p50_ms",
+        "request_without_limiter_p50_ms",
+    ):
+        assert quota[key] > 0
+    assert quota["limiter_p50_ms"] <= quota["limiter_p99_ms"]
+    assert quota["budget_ms"] == 3.0
+    assert quota["budget_calls"] == 1
+    assert quota["p50_ok"] is (quota["limiter_p50_ms"] <= 3.0)
+    assert quota["p99_ok"] is (quota["limiter_p99_ms"] <= 3.0)
+    assert quota["within_budget"] is (quota["p50_ok"] and quota["p99_ok"] and quota["calls_ok"])
+    found = smoke["budgets"]["quota_check"]
+    assert sorted(found["within"] + found["over"]) == sorted(
+        ["limiter p50", "limiter p99", "DynamoDB calls per request"]
+    )
+    assert "DynamoDB calls per request" in found["within"]
+
+
+def test_cached_reads_make_no_call_and_uncached_reads_one(smoke: dict[str, Any]) -> None:
+    config, secret = smoke["plans"]["config_read"], smoke["plans"]["secret_read"]
+    assert config["cached_calls"] == {}
+    assert config["uncached_calls"] == {"dynamodb:GetItem": 1}
+    assert secret["cached_calls"] == {}
+    assert secret["uncached_calls"] == {"secretsmanager:GetSecretValue": 1}
+    assert secret["ttl_seconds"] > 0
+    for read in (config, secret):
+        assert read["cached_p50_ms"] > 0
+        assert read["uncached_p50_ms"] > 0
+        assert read["requests"] == 5
+
+
+def test_the_noisy_neighbour_reports_both_tenants(smoke: dict[str, Any]) -> None:
+    neighbour = smoke["plans"]["noisy_neighbour"]
+    assert neighbour["noisy_threads"] > 1
+    assert neighbour["noisy_rate_limit"] == 10  # the FREE plan's rate: the noisy tenant's own limit
+    assert neighbour["noisy_offered_per_s"] > 0
+    assert neighbour["noisy_offered_per_s"] == pytest.approx(
+        neighbour["noisy_admitted_per_s"] + neighbour["noisy_refused_per_s"], abs=0.2
+    )
+    assert neighbour["noisy_other_statuses"] == {}  # every answer is a 200 or a 429
+    assert neighbour["other_failed"] == 0  # the other tenant is never refused
+    assert all(n > 0 for n in neighbour["other_requests"])
+    assert all(ms > 0 for ms in neighbour["other_p50_ms"])
+    assert neighbour["budget"] == 1.2
+    assert neighbour["within_budget"] is (neighbour["other_ratio_p50"] <= 1.2)
+    found = smoke["budgets"]["noisy_neighbour"]
+    assert found["within"] + found["over"] == ["other tenant's p50"]
+
+
+def test_only_the_sections_asked_for_run(tmp_path: Path) -> None:
+    """`--only` runs the sections named and no other, and sums up only their budgets (a run of the
+    cheapest section: the plans one ran this way before and its figures are checked above)."""
+    results = run_bench(tmp_path / "results.json", "--only", "size")
+    assert set(results) == {"machine", "counts", "generated_at", "package_size", "budgets"}
+    assert results["budgets"] == {"all_within": False}  # no budgeted section ran
+    assert results["package_size"][0]["runtime_provided_packages_bundled"] == []
