@@ -7,6 +7,7 @@ finished by a retry); another tenant's ids are 404."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -386,6 +387,14 @@ def test_update_with_optimistic_locking(acme: Workspace) -> None:
     assert (same.status, same.data["version"]) == (200, 2)
     assert len(acme.audit()) == audited
     refused(acme.alice.patch(url, {"name": "Revenue", "version": 1}), 409, "VERSION_CONFLICT")
+
+    # racing updates of one version: exactly one wins
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = sorted(
+            pool.map(lambda i: acme.alice.patch(url, {"name": f"n{i}", "version": 2}).status, range(6))
+        )
+    assert statuses == [200] + [409] * 5
+    assert acme.alice.get(url).data["version"] == 3
 
 
 def test_a_layout_change_counts_the_cards_it_adds_and_drops(acme: Workspace) -> None:

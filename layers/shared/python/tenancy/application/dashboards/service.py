@@ -309,7 +309,7 @@ def clone_dashboard(
         "name": request.name or copy_name(str(source["name"])),
         "description": source.get("description", ""),
         "ownerId": caller.user_id,
-        "layout": source["layout"],
+        "layout": source.get("layout") or Layout().model_dump(),
         "filters": source.get("filters", []),
         "cardIds": card_ids,
         "version": 1,
