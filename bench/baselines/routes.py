@@ -129,4 +129,19 @@ def me(event: dict[str, Any], context: Any) -> dict[str, Any]:
         Key={"PK": {"S": f"TENANT#{tenant_id}"}, "SK": {"S": f"USER#{user_id}"}},
         ConsistentRead=True,
     )["Item"]
-    return _ok(200, _plain(item))
+    # The user's groups: their memberships (and, when there are any, the groups' names).
+    memberships = client.query(
+        TableName=table,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :of)",
+        ExpressionAttributeValues={":pk": {"S": f"TENANT#{tenant_id}"}, ":of": {"S": f"MEMBEROF#{user_id}#"}},
+        ConsistentRead=True,
+    )["Items"]
+    groups = [m["groupId"]["S"] for m in memberships]
+    answer = _plain(item)
+    answer["groups"] = []
+    if groups:
+        keys = [{"PK": {"S": f"TENANT#{tenant_id}"}, "SK": {"S": f"GROUP#{g}"}} for g in groups]
+        found = client.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+        names = {g["groupId"]["S"]: g["name"]["S"] for g in found["Responses"][table]}
+        answer["groups"] = [{"groupId": g, "name": names[g]} for g in groups]
+    return _ok(200, answer)
