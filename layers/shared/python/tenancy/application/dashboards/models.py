@@ -159,7 +159,9 @@ class CategoryFilter(Request):
     column: ColumnName
     label: Name
     multiSelect: Flag = False
-    options: list[Option] = Field(default_factory=list, max_length=MAX_OPTIONS)
+    options: list[Option] = Field(
+        default_factory=list, max_length=MAX_OPTIONS, json_schema_extra={"uniqueItems": True}
+    )
 
     @field_validator("options")
     @classmethod
@@ -312,7 +314,10 @@ class DateRange(Request):
 
 # A filter's value in a view: the chosen options of a category filter, or a date range.
 FilterValue = Annotated[
-    Annotated[Annotated[list[Option], Field(max_length=MAX_VIEW_VALUES)], Tag("category")]
+    Annotated[
+        Annotated[list[Option], Field(max_length=MAX_VIEW_VALUES, json_schema_extra={"uniqueItems": True})],
+        Tag("category"),
+    ]
     | Annotated[DateRange, Tag("dateRange")],
     Discriminator(lambda value: "dateRange" if isinstance(value, dict | DateRange) else "category"),
 ]
