@@ -526,9 +526,20 @@ def test_a_reader_clones_a_dashboard_as_their_own(acme: Workspace) -> None:
         "owner",
         1,
     )
-    assert (copy["layout"], copy["filters"], copy["cardIds"]) == (made["layout"], FILTERS, ["a1", "a2"])
-    assert (acme.card_count("a1"), acme.card_count("a2")) == (2, 2)
-    assert keys.card_use_sk("a1", c) in acme.items("CARDUSE#")
+    # alice's cards are not bob's to place: the clone holds copies of them, owned by bob
+    copied_ids = copy["cardIds"]
+    assert len(copied_ids) == 2
+    assert not {"a1", "a2"} & set(copied_ids)
+    for original, copy_id in zip(("a1", "a2"), copied_ids, strict=True):
+        copied_card = acme.store.get_item(keys.item_sk(keys.CARD, copy_id))
+        assert copied_card is not None
+        assert (copied_card["ownerId"], copied_card["copiedFrom"]) == (acme.ids["bob"], original)
+    renamed = [{**item, "cardId": copied_ids[i]} for i, item in enumerate(made["layout"]["items"])]
+    assert (copy["layout"], copy["filters"]) == ({**made["layout"], "items": renamed}, FILTERS)
+    assert (acme.card_count("a1"), acme.card_count("a2")) == (1, 1)
+    assert [acme.card_count(copy_id) for copy_id in copied_ids] == [1, 1]
+    assert keys.card_use_sk(copied_ids[0], c) in acme.items("CARDUSE#")
+    assert keys.card_use_sk("a1", c) not in acme.items("CARDUSE#")
     assert keys.dashboard_by_owner_sk(acme.ids["bob"], copy["createdAt"], c) in acme.items("DASHOWNER#")
     assert acme.audit()[-1] == ("dashboard.clone", dashboard_sk(c))
     # the default view, copied as a view of the copy created by the caller

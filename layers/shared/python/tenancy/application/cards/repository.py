@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tenancy.application.cards.models import Card, params_text
+from tenancy.application.sharing import ownership
 from tenancy.application.store import keys
 from tenancy.application.store.engine import Change, TenantStore
 from tenancy.application.store.transaction import Transaction
@@ -146,8 +147,9 @@ class Cards:
     def update(self, card: dict[str, Any], changes: dict[str, Any], expected_version: int) -> Card:
         """Apply `changes` to `card` (as read) if it is still at `expected_version` (409
         `VERSION_CONFLICT` otherwise, 404 if it is gone). A new `datasetIds` swaps the dataset index
-        items and a new `ownerId` (a user of the tenant, else 422) moves the owner index item, in the
-        same transaction."""
+        items and a new `ownerId` (a user of the tenant, else 422) moves the owner index item and
+        names the new owner on the dataset items (`sharing.ownership.card_moves`), in the same
+        transaction, audited `card.transfer` (`card.update` when the owner stays)."""
         card_id = str(card["cardId"])
         stored = _stored(changes)
         set_names = {f"#u{i}": name for i, name in enumerate(stored)}
@@ -165,25 +167,25 @@ class Cards:
         old_owner, new_owner = str(card["ownerId"]), str(stored.get("ownerId", card["ownerId"]))
         old_datasets = [str(d) for d in card.get("datasetIds") or []]
         new_datasets = [str(d) for d in stored.get("datasetIds", old_datasets)]
-        if new_owner != old_owner:
-            tx.check(
-                keys.item_sk(keys.USER, new_owner),
-                on_fail=lambda _: ValidationFailedError(
+        if new_owner != old_owner:  # the listing item moves and every dataset item names the new owner
+            ownership.card_moves(
+                tx,
+                card,
+                new_owner,
+                new_datasets,
+                refusal=lambda _: ValidationFailedError(
                     f"user {new_owner} is not a user of this tenant",
                     [{"field": "ownerId", "message": "no such user in this tenant"}],
                 ),
             )
-            created = str(card["createdAt"])
-            tx.delete(keys.card_by_owner_sk(old_owner, created, card_id), required=False)
-            tx.put(keys.card_by_owner_sk(new_owner, created, card_id), {"cardId": card_id}, new=False)
         for dataset_id in old_datasets:
             if dataset_id not in new_datasets:
                 tx.delete(keys.card_by_dataset_sk(dataset_id, card_id), required=False)
         for dataset_id in new_datasets:
-            if dataset_id not in old_datasets or new_owner != old_owner:
+            if dataset_id not in old_datasets and new_owner == old_owner:
                 index = {"cardId": card_id, "ownerId": new_owner}
                 tx.put(keys.card_by_dataset_sk(dataset_id, card_id), index, new=False)
-        self.store.commit(tx, self._change("update", card_id))
+        self.store.commit(tx, self._change("transfer" if new_owner != old_owner else "update", card_id))
         updated = self.find(card_id)
         if updated is None:
             raise not_found(card_id)

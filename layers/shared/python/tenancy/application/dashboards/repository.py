@@ -3,7 +3,7 @@
 - `DASHBOARD#<id>`: the dashboard (name, description, ownerId, layout, filters, cardIds: the layout's
   distinct cards, defaultFilterViewId when it has one, version, createdAt, updatedAt).
 - `DASHOWNER#<ownerId>#<createdAt>#<id>` {dashboardId}: dashboards by owner, newest first; moved in
-  the transaction that changes the owner.
+  the transaction that changes the owner (`tenancy.application.sharing.ownership`).
 - `CARDUSE#<cardId>#<dashboardId>` {cardId, dashboardId}, and the card's `dashboardCount`: a card on a
   layout, written in the transaction that adds or removes it (so a card in use cannot be deleted).
 - `VIEW#<dashboardId>#<viewId>`: a filter view.
@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 from tenancy.application.sharing import graph
-from tenancy.application.sharing.permissions import TargetType
 from tenancy.application.store import keys
 from tenancy.application.store.engine import TenantStore
 from tenancy.application.store.transaction import Refusal, Transaction
@@ -105,20 +104,6 @@ def remove_card_use(tx: Transaction, dashboard_id: str, card_id: str, *, card_ex
     if card_exists:
         tx.update(card_sk(card_id), "ADD dashboardCount :less", condition=None, values={":less": -1})
     tx.delete(keys.card_use_sk(card_id, dashboard_id), required=False)
-
-
-# --- writes: ownership ------------------------------------------------------------------------------
-
-
-def transfer_writes(tx: Transaction, dashboard: dict[str, Any], new_owner: str, refusal: Refusal) -> None:
-    """The owner's listing item moves to `new_owner` (who must be a user of the tenant), and a direct
-    share to the new owner goes (an owner needs none)."""
-    dashboard_id = str(dashboard["dashboardId"])
-    tx.check(keys.item_sk(keys.USER, new_owner), on_fail=refusal)
-    tx.delete(owner_index_sk(dashboard), required=False)
-    tx.put(owner_index_sk(dashboard, new_owner), {"dashboardId": dashboard_id}, new=False)
-    tx.delete(keys.share_sk(dashboard_id, TargetType.USER, new_owner), required=False)
-    tx.delete(keys.shared_with_sk(TargetType.USER, new_owner, dashboard_id), required=False)
 
 
 # --- sweeps ------------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from tenancy.application.dashboards.models import (
     UpdateFilterViewRequest,
     stored_values,
 )
+from tenancy.application.sharing import ownership
 from tenancy.application.sharing.permissions import Access, DashboardAccess, Permission
 from tenancy.application.store import keys
 from tenancy.application.store.engine import Change, TenantStore
@@ -221,7 +222,7 @@ def update_dashboard(
         )
     new_owner = sets.get("ownerId")
     if new_owner is not None:
-        stored.transfer_writes(
+        ownership.dashboard_moves(
             tx,
             dashboard,
             str(new_owner),
@@ -298,18 +299,63 @@ def _layout_card_writes(
 def clone_dashboard(
     store: TenantStore, caller: TenantContext, dashboard_id: str, request: CloneDashboardRequest
 ) -> Dashboard:
-    """A copy owned by the caller (any reader may clone): the same layout (each card counted as used
-    by the copy), filters and description, and the default filter view copied as a view of the copy
-    created by the caller."""
+    """A copy owned by the caller (any reader may clone): the same layout, filters and description,
+    and the default filter view copied as a view of the copy created by the caller.
+
+    A clone is not a permanent grant: its layout holds only cards its new owner may place (their
+    own; any card for a tenant admin), so what the caller reads through it (`GET
+    /cards/{c}?dashboardId=<clone>`) never outlives their share of the source. Every other card of
+    the layout is copied as a new card owned by the caller (the same name, description, datasetIds,
+    code, params, usedColumns and filterColumns; `copiedFrom`: the card's id), and the clone's layout
+    holds the copy where the source holds the card.
+
+    The copies are committed first, each in its own transaction with its audit item (`card.copy`;
+    with its dataset items a copy is up to 12 items: 40 of them do not fit in one transaction),
+    used by no dashboard yet;
+    then the clone's transaction writes the dashboard, its owner's listing item, the copied view,
+    and counts each card of its layout as used (`dashboardCount` +1 and `CARDUSE#`, on the condition
+    that the card is still the caller's unless they are an admin). When that transaction is refused
+    (or fails), the copies are deleted again (each with `card.copy.rollback`): a refused clone
+    leaves nothing but those audit items. A process stopped between the two leaves unused copies,
+    ordinary cards of the caller's that they may delete."""
     source = stored.plain(DashboardAccess(store).resolve(dashboard_id, caller).dashboard)
-    clone_id, now = str(uuid.uuid4()), now_iso()
     card_ids = [str(card_id) for card_id in source.get("cardIds", [])]
+    cards = stored.get_cards(store, card_ids)
+    for card_id in card_ids:
+        if card_id not in cards:
+            raise _card_moved(dashboard_id, card_id)(None)
+    foreign = [cards[card_id] for card_id in card_ids if not _placeable(cards[card_id], caller)]
+    copies = ownership.copy_cards(store, foreign, caller.user_id)
+    try:
+        return _commit_clone(store, caller, source, request, copies)
+    except Exception:
+        ownership.remove_copies(store, copies.values())
+        raise
+
+
+def _commit_clone(
+    store: TenantStore,
+    caller: TenantContext,
+    source: dict[str, Any],
+    request: CloneDashboardRequest,
+    copies: dict[str, dict[str, Any]],
+) -> Dashboard:
+    """The clone's transaction: its layout holds each copy in place of the card it copies."""
+    dashboard_id = str(source["dashboardId"])
+    placed = {card_id: str(copy["cardId"]) for card_id, copy in copies.items()}
+    layout = dict(source.get("layout") or Layout().model_dump())
+    layout["items"] = [
+        {**entry, "cardId": placed.get(str(entry["cardId"]), str(entry["cardId"]))}
+        for entry in layout.get("items", [])
+    ]
+    card_ids = [placed.get(str(card_id), str(card_id)) for card_id in source.get("cardIds", [])]
+    clone_id, now = str(uuid.uuid4()), now_iso()
     item: dict[str, Any] = {
         "dashboardId": clone_id,
         "name": request.name or copy_name(str(source["name"])),
         "description": source.get("description", ""),
         "ownerId": caller.user_id,
-        "layout": source.get("layout") or Layout().model_dump(),
+        "layout": layout,
         "filters": source.get("filters", []),
         "cardIds": card_ids,
         "version": 1,
@@ -325,20 +371,26 @@ def clone_dashboard(
         tx.put(keys.filter_view_sk(clone_id, view["viewId"]), view)
     tx.put(stored.dashboard_sk(clone_id), item)
     tx.put(stored.owner_index_sk(item), {"dashboardId": clone_id})
+    owned_by = None if caller.is_admin else caller.user_id
     for card_id in card_ids:
         stored.add_card_use(
-            tx,
-            clone_id,
-            card_id,
-            owned_by=None,
-            refusal=_card_gone(dashboard_id, card_id),
+            tx, clone_id, card_id, owned_by=owned_by, refusal=_card_moved(dashboard_id, card_id)
         )
     store.commit(tx, _change("clone", clone_id))
     return _answer(item, Permission.OWNER)
 
 
-def _card_gone(dashboard_id: str, card_id: str) -> Refusal:
-    return lambda _: ConflictError(f"card {card_id} of dashboard {dashboard_id}'s layout no longer exists")
+def _card_moved(dashboard_id: str, card_id: str) -> Refusal:
+    """A card of the layout that went, or stopped being the caller's, while the clone was made."""
+
+    def refusal(old: dict[str, Any] | None) -> Exception:
+        if old is None:
+            return ConflictError(f"card {card_id} of dashboard {dashboard_id}'s layout no longer exists")
+        return ConflictError(
+            f"card {card_id} of dashboard {dashboard_id}'s layout changed owner; clone again"
+        )
+
+    return refusal
 
 
 def copy_name(name: str) -> str:
