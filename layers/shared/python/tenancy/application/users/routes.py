@@ -6,6 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.depends import Depends
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from tenancy.application.access.dependencies import Caller, Store
 from tenancy.application.users import service
@@ -16,6 +17,7 @@ from tenancy.common import http
 from tenancy.common.clients import client
 from tenancy.common.config import get_settings
 from tenancy.common.http import Cursor, Limit, PathId
+from tenancy.common.keys import ID_MAX_LENGTH, ID_PATTERN
 
 router = http.router()
 LINKS = ("getUser", "updateUser", "deleteUser")
@@ -78,9 +80,26 @@ def update_user(
     return http.ok(service.update_user(users, cognito, caller, userId, body))
 
 
+TransferTo = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=ID_MAX_LENGTH,
+        pattern=ID_PATTERN,
+        description=(
+            "hand every dashboard and card the user owns to this user of the tenant (not the one "
+            "deleted) before deleting them; without it, a user who owns any is refused (409 "
+            "USER_OWNS_CONTENT)"
+        ),
+    ),
+]
+
+
 @router.delete(
     "/users/<userId>", operation_id="deleteUser", responses=http.responses(204, errors=[403, 404, 409])
 )
-def delete_user(userId: PathId, caller: Caller, users: TenantUsers, cognito: Directory) -> Response[str]:
-    service.delete_user(users, cognito, caller, userId)
+def delete_user(
+    userId: PathId, caller: Caller, users: TenantUsers, cognito: Directory, transferTo: TransferTo = None
+) -> Response[str]:
+    service.delete_user(users, cognito, caller, userId, transferTo)
     return http.no_content()

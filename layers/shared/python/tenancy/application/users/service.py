@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tenancy.application.sharing import memberships
+from tenancy.application.sharing import memberships, ownership
 from tenancy.application.store import keys
 from tenancy.application.users.directory import UserDirectory
 from tenancy.application.users.models import (
@@ -102,7 +102,20 @@ def update_user(
     return _user(user)
 
 
-def delete_user(users: Users, directory: UserDirectory, caller: TenantContext, user_id: str) -> None:
+def delete_user(
+    users: Users,
+    directory: UserDirectory,
+    caller: TenantContext,
+    user_id: str,
+    transfer_to: str | None = None,
+) -> None:
+    """Admins delete a user (not themselves). A user who owns dashboards or cards is refused (409
+    `USER_OWNS_CONTENT`) unless `transfer_to` names another user of the tenant (422 otherwise,
+    field `transferTo`): every dashboard and card of theirs is then handed to that user, each in
+    its own transaction with its audit item (`dashboard.transfer`, `card.transfer`; shares of the
+    dashboards stay, a direct share to the new owner goes), before the user is deleted. An
+    interrupted transfer is finished by the next DELETE (it lists what the user still owns). After
+    the delete, the user's memberships and the shares to them are swept."""
     require_admin(caller)
     if user_id == caller.user_id:
         raise ConflictError("an admin cannot delete themselves")
@@ -111,7 +124,10 @@ def delete_user(users: Users, directory: UserDirectory, caller: TenantContext, u
     except NotFoundError:
         memberships.forget_user(users.store, user_id)  # finishes an interrupted delete's sweeps
         raise
-    memberships.refuse_if_owner(users.store, user_id)  # 409 USER_OWNS_CONTENT
+    if transfer_to is not None:
+        ownership.check_recipient(users.store, user_id, transfer_to)  # 422 transferTo
+        ownership.hand_over(users.store, user_id, transfer_to)
+    ownership.refuse_if_owner(users.store, user_id)  # 409 USER_OWNS_CONTENT
     users.remove(user)
     memberships.forget_user(users.store, user_id)  # memberships and shares to the user
     directory.remove(user_id)
