@@ -100,15 +100,20 @@ def test_a_group_share_a_clone_and_a_revoked_membership(cloud: RunningCloud, ten
     clone_id = clone["dashboardId"]
     assert clone_id != dashboard_id
     assert (clone["ownerId"], clone["myPermission"], clone["name"]) == (member_id, "owner", "Sales (copy)")
-    assert [item["cardId"] for item in clone["layout"]["items"]] == [card_id]
+    # the admin's card is not the member's to place: the clone holds the member's own copy of it
+    [copy_id] = [item["cardId"] for item in clone["layout"]["items"]]
+    assert copy_id != card_id
+    copy = member("GET", f"/cards/{copy_id}").body["data"]
+    assert (copy["ownerId"], copy["copiedFrom"], copy["code"]) == (
+        member_id,
+        card_id,
+        "select sum(amount) from sales",
+    )
     assert [d["dashboardId"] for d in member("GET", "/dashboards").body["data"]] == [clone_id]
-    # the card is on both dashboards now: it cannot be deleted, and the refusal names them
+    # the original is on the original dashboard only: it cannot be deleted, and the refusal names it
     refused = admin("DELETE", f"/cards/{card_id}")
     assert (refused.status, refused.body["error"]["code"]) == (409, "CARD_IN_USE")
-    assert {d["dashboardId"] for d in refused.body["error"]["details"]["dashboards"]} == {
-        dashboard_id,
-        clone_id,
-    }
+    assert [d["dashboardId"] for d in refused.body["error"]["details"]["dashboards"]] == [dashboard_id]
 
     # the membership revoked: the next read of the original is a 404 at once; the clone stays
     assert admin("DELETE", f"/groups/{group_id}/members/{member_id}").status == 204
@@ -118,6 +123,9 @@ def test_a_group_share_a_clone_and_a_revoked_membership(cloud: RunningCloud, ten
     assert member("GET", "/shared-with-me").body["data"] == []
     kept = member("GET", f"/dashboards/{clone_id}")
     assert kept.status == 200, kept.body
+    # the clone is no way back to the original card: only to the member's own copy
+    assert member("GET", f"/cards/{card_id}?dashboardId={clone_id}").status == 404
+    assert member("GET", f"/cards/{copy_id}?dashboardId={clone_id}").status == 200
     assert (kept.body["data"]["ownerId"], kept.body["data"]["myPermission"]) == (member_id, "owner")
     assert admin("GET", f"/groups/{group_id}").body["data"]["memberCount"] == 0
     # the admin still sees both: the original as its owner, the member's clone as a tenant admin

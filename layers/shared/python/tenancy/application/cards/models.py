@@ -167,3 +167,6 @@ class Card(Versioned):
     usedColumns: list[str]
     filterColumns: list[str]
     dashboardCount: int = Field(ge=0, description="how many dashboards' layouts hold the card")
+    copiedFrom: str | None = Field(
+        default=None, description="the card this one was copied from, when a clone made it"
+    )

@@ -1,15 +1,13 @@
 """What the users domain needs of the workspace, by keys on the store (domains never import each
-other): a user's groups with their names, whether a user still owns content, and the sweep of a
-deleted user's memberships and of the shares made to them."""
+other): a user's groups with their names, and the sweep of a deleted user's memberships and of the
+shares made to them (whether a user still owns content, and handing it over: `ownership`)."""
 
 from __future__ import annotations
 
 from tenancy.application.sharing import graph
 from tenancy.application.sharing.permissions import DashboardAccess, TargetType
 from tenancy.application.store import keys
-from tenancy.application.store.engine import TenantStore, ValueTakenError
-
-OWNS_CONTENT = "USER_OWNS_CONTENT"
+from tenancy.application.store.engine import TenantStore
 
 
 def groups_of(store: TenantStore, user_id: str) -> list[dict[str, str]]:
@@ -26,25 +24,6 @@ def groups_of(store: TenantStore, user_id: str) -> list[dict[str, str]]:
         if group is not None and "deletingAt" not in group:
             groups.append({"groupId": group_id, "name": str(group["name"])})
     return groups
-
-
-def refuse_if_owner(store: TenantStore, user_id: str) -> None:
-    """409 `USER_OWNS_CONTENT` while `user_id` owns a dashboard or a card (a Query of at most one
-    item of `DASHOWNER#<userId>#` and of `CARDOWNER#<userId>#`)."""
-    owned = [
-        what
-        for what, prefix in (
-            ("dashboards", keys.dashboards_by_owner_prefix(user_id)),
-            ("cards", keys.cards_by_owner_prefix(user_id)),
-        )
-        if store.query_items(prefix, limit=1)
-    ]
-    if owned:
-        raise ValueTakenError(
-            OWNS_CONTENT,
-            f"user {user_id} owns {' and '.join(owned)}: transfer their ownership (or delete them) first",
-            {"owns": owned},
-        )
 
 
 def forget_user(store: TenantStore, user_id: str) -> None:

@@ -22,7 +22,6 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from tenancy.application.sharing.memberships import OWNS_CONTENT
 from tenancy.application.sharing.permissions import TargetType
 from tenancy.application.store import keys
 from tenancy.application.store.engine import Change, TenantStore, ValueTakenError
@@ -40,6 +39,8 @@ COPIED_FIELDS = ("name", "description", "datasetIds", "code", "paramsJson", "use
 _CHUNK = 100
 # A card changed (another version) between its read and its transfer: read again, this many times.
 _ATTEMPTS = 3
+
+OWNS_CONTENT = "USER_OWNS_CONTENT"
 
 
 def dashboard_sk(dashboard_id: str) -> str:
