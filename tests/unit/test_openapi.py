@@ -120,7 +120,17 @@ STATUSES = {
         "GET /dashboards/{dashboardId}/filter-views": {200, 400, 401, 403, 404, 422},
         "POST /dashboards/{dashboardId}/filter-views": {201, 400, 401, 403, 404, 413, 415, 422},
         "GET /dashboards/{dashboardId}/filter-views/{viewId}": {200, 401, 403, 404, 422},
-        "PATCH /dashboards/{dashboardId}/filter-views/{viewId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
+        "PATCH /dashboards/{dashboardId}/filter-views/{viewId}": {
+            200,
+            400,
+            401,
+            403,
+            404,
+            409,
+            413,
+            415,
+            422,
+        },
         "DELETE /dashboards/{dashboardId}/filter-views/{viewId}": {204, 401, 403, 404, 409, 422},
         # shares: owners write, owners and editors read (viewers 403), anyone else 404
         "GET /dashboards/{dashboardId}/shares": {200, 400, 401, 403, 404, 422},
