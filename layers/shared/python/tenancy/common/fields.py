@@ -49,6 +49,13 @@ class Request(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+def not_null(value: object) -> object:
+    """An update body's field may be left out (unchanged) but never null (a `mode="before"` check)."""
+    if value is None:
+        raise ValueError("must not be null (leave the field out to keep its value)")
+    return value
+
+
 def changes_and_version(schema: dict[str, Any]) -> None:
     """An update body's documented shape (`json_schema_extra`): `version` and at least one change;
     a change is never null."""

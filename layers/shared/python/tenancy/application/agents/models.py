@@ -15,6 +15,7 @@ from tenancy.common.fields import (
     Version,
     Versioned,
     changes_and_version,
+    not_null,
 )
 
 ModelName = Annotated[str, StringConstraints(max_length=100, pattern=TEXT_PATTERN)]
@@ -38,9 +39,7 @@ class UpdateAgentRequest(Request):
     @field_validator("name", "description", "model", mode="before")
     @classmethod
     def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("must not be null (leave the field out to keep its value)")
-        return value
+        return not_null(value)
 
 
 class Agent(Versioned):

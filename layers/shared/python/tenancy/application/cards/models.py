@@ -27,6 +27,7 @@ from tenancy.common.fields import (
     Version,
     Versioned,
     changes_and_version,
+    not_null,
 )
 
 MAX_CODE_BYTES = 64 * 1024
@@ -151,9 +152,7 @@ class UpdateCardRequest(_CardFields):
     @field_validator(*CHANGES, mode="before")
     @classmethod
     def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("must not be null (leave the field out to keep its value)")
-        return value
+        return not_null(value)
 
 
 class Card(Versioned):

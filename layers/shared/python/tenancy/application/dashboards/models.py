@@ -38,6 +38,7 @@ from tenancy.common.fields import (
     Versioned,
     View,
     changes_and_version,
+    not_null,
 )
 
 MAX_LAYOUT_ITEMS = 40
@@ -99,12 +100,6 @@ IsoDate = Annotated[
 # The default of a composite field an update may leave out (never validated; see
 # UpdateDashboardRequest.layout).
 LEFT_OUT: Any = None
-
-
-def _not_null(value: object) -> object:
-    if value is None:
-        raise ValueError("must not be null (leave the field out to keep its value)")
-    return value
 
 
 # --- layout --------------------------------------------------------------------------------------
@@ -234,7 +229,7 @@ class UpdateDashboardRequest(Request):
     @field_validator("name", "description", "layout", "filters", "ownerId", mode="before")
     @classmethod
     def _nulls(cls, value: object) -> object:
-        return _not_null(value)
+        return not_null(value)
 
     @field_validator("filters")
     @classmethod
@@ -252,7 +247,7 @@ class CloneDashboardRequest(Request):
     @field_validator("name", mode="before")
     @classmethod
     def _nulls(cls, value: object) -> object:
-        return _not_null(value)
+        return not_null(value)
 
 
 class LayoutPlacement(View):
@@ -356,7 +351,7 @@ class UpdateFilterViewRequest(Request):
     @field_validator("name", "values", mode="before")
     @classmethod
     def _nulls(cls, value: object) -> object:
-        return _not_null(value)
+        return not_null(value)
 
 
 class FilterView(Versioned):

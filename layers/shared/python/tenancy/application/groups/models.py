@@ -14,6 +14,7 @@ from tenancy.common.fields import (
     Versioned,
     View,
     changes_and_version,
+    not_null,
 )
 
 
@@ -33,9 +34,7 @@ class UpdateGroupRequest(Request):
     @field_validator("name", "description", mode="before")
     @classmethod
     def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("must not be null (leave the field out to keep its value)")
-        return value
+        return not_null(value)
 
 
 class AddMemberRequest(Request):
