@@ -45,7 +45,8 @@ def claims(**overrides: Any) -> dict[str, Any]:
         "aud": CLIENT,
         "token_use": "id",
         "iat": now,
-        "exp": now + 600,
+        "exp": now
+        + 86_400,  # a day: tokens are made when tests are collected, long before a slow run uses them
         "cognito:username": "user-1",
         "custom:tenantId": "tenant-1",
         "custom:role": "admin",
