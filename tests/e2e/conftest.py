@@ -34,7 +34,7 @@ class RunningCloud:
         return ControlPlaneClient(self.api_url, Credentials("test", "test"))
 
     def aws(self, service: str) -> Any:
-        return boto3.client(
+        return boto3.client(  # type: ignore[call-overload]
             service,
             endpoint_url=self.aws_url,
             region_name="us-east-1",
@@ -59,6 +59,22 @@ def data_route(cloud: RunningCloud, tenant_id: str) -> dict[str, str]:
 def objects(cloud: RunningCloud, bucket: str, prefix: str) -> list[str]:
     listed = cloud.aws("s3").list_objects_v2(Bucket=bucket, Prefix=prefix)
     return [o["Key"] for o in listed.get("Contents", [])]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def interruptible_clouds() -> Iterator[None]:
+    """A local cloud started here stops on Ctrl-C (SIGINT), as a user's does. A test run started in
+    the background of a non-interactive shell ignores SIGINT (POSIX), and a child inherits an ignored
+    signal: every cloud then ignored the tests' SIGINT (each module's teardown waited 15 s before
+    killing it, and test_ctrl_c_stops_it_cleanly failed). Children get the default again."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @pytest.fixture(scope="module")
