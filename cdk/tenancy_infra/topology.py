@@ -168,7 +168,36 @@ class ScheduleTrigger:
     retry_attempts: int = 2
 
 
-Trigger = ApiTrigger | StreamTrigger | RuleTrigger | ScheduleTrigger | AuthorizerTrigger
+@dataclass(frozen=True)
+class ObjectCreatedTrigger:
+    """An object created under `key_prefix` ending in `key_suffix` in the pooled bucket or a silo
+    bucket: S3 sends the event to EventBridge (the buckets' EventBridge notifications), and a rule on
+    the account's default bus (`rule`) invokes the function asynchronously, retried as a RuleTrigger."""
+
+    rule: str
+    key_prefix: str = "tenants/"
+    key_suffix: str = ".csv"
+    retry_attempts: int = 4
+    max_event_age_seconds: int = 3600
+    async_retry_attempts: int = 2
+
+
+@dataclass(frozen=True)
+class InvokeTrigger:
+    """Invoked synchronously (RequestResponse) by the functions named in `callers`, and by nothing else."""
+
+    callers: tuple[str, ...]
+
+
+Trigger = (
+    ApiTrigger
+    | StreamTrigger
+    | RuleTrigger
+    | ScheduleTrigger
+    | AuthorizerTrigger
+    | ObjectCreatedTrigger
+    | InvokeTrigger
+)
 
 
 @dataclass(frozen=True)
@@ -246,6 +275,24 @@ class Access(Enum):
     # by provisioning-status, provisioning-error, tier, config, version): read, write, delete. Never
     # the routes beside them.
     TENANT_DISCOVERY_WRITE = "tenant-discovery-write"
+    # lambda:InvokeFunction on the card executor, and on nothing else.
+    CARD_EXECUTOR_INVOKE = "card-executor-invoke"
+
+
+class Layer(Enum):
+    """Lambda layers besides the shared one (every function has that): heavy dependencies go in a
+    layer of their own, attached only to the functions that import them."""
+
+    # DuckDB (CSV parsing and type inference, Parquet read and write): the dataset import and the
+    # card-execution routes, never another function (docs/architecture.md, "Datasets").
+    ENGINE = "engine"
+
+
+class Network(Enum):
+    DEFAULT = "default"  # Lambda's own network: the AWS APIs and the internet
+    # A VPC with isolated subnets only (no NAT, no internet gateway, no endpoints) and a security
+    # group without egress: the function reaches nothing at all (the card executor).
+    ISOLATED = "isolated"
 
 
 @dataclass(frozen=True)
@@ -259,6 +306,8 @@ class FunctionSpec:
     environment: tuple[str, ...] = field(default_factory=tuple)
     # what its execution role may do (granted in this order)
     access: tuple[Access, ...] = field(default_factory=tuple)
+    layers: tuple[Layer, ...] = ()  # besides the shared layer
+    network: Network = Network.DEFAULT
 
     @property
     def handler(self) -> str:
@@ -340,6 +389,22 @@ APP_API_ROUTES = (
     ApiRoute("GET", "/cards/{cardId}"),
     ApiRoute("PATCH", "/cards/{cardId}"),
     ApiRoute("DELETE", "/cards/{cardId}"),
+    # datasets (application/datasets): metadata, presigned uploads, the import's preview
+    ApiRoute("GET", "/datasets"),
+    ApiRoute("POST", "/datasets"),
+    ApiRoute("GET", "/datasets/{datasetId}"),
+    ApiRoute("PATCH", "/datasets/{datasetId}"),
+    ApiRoute("DELETE", "/datasets/{datasetId}"),
+    ApiRoute("POST", "/datasets/{datasetId}/uploads"),
+    ApiRoute("GET", "/datasets/{datasetId}/preview"),
+)
+
+# The routes that read Parquet and run cards: a function of their own with the engine layer, so the
+# app API's cold start does not carry DuckDB.
+ANALYTICS_API_ROUTES = (
+    ApiRoute("POST", "/cards/{cardId}/execute"),
+    ApiRoute("POST", "/cards/preview"),
+    ApiRoute("POST", "/dashboards/{dashboardId}/render"),
 )
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
@@ -439,6 +504,41 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         # No data access of its own: every item, object and secret call goes through the tenant-access
         # role, assumed per request with the TenantId session tag of the verified token.
         access=(Access.TENANT_DATA_AS_TENANT, Access.TENANT_USERS_MANAGE),
+    ),
+    FunctionSpec(
+        name="analytics_api",
+        description="Tenant-scoped card execution: reads datasets' Parquet as the tenant, runs cards in the executor",
+        trigger=ApiTrigger(
+            api=APP_API, routes=ANALYTICS_API_ROUTES, authorization="CUSTOM", authorizer="authorizer"
+        ),
+        timeout_seconds=29,
+        memory_mb=1024,
+        environment=("TENANT_ACCESS_ROLE_ARN", "USAGE_TABLE_NAME", "CARD_EXECUTOR_FUNCTION_NAME"),
+        # Tenant data only as the tenant (cards, datasets, result cache, Parquet objects); the
+        # executor is the one function it may invoke.
+        access=(Access.TENANT_DATA_AS_TENANT, Access.CARD_EXECUTOR_INVOKE),
+        layers=(Layer.ENGINE,),
+    ),
+    FunctionSpec(
+        name="card_executor",
+        description="Runs one card's code in a child process with limits; no AWS permissions, no network",
+        trigger=InvokeTrigger(callers=("analytics_api",)),
+        timeout_seconds=15,
+        memory_mb=1024,
+        environment=(),
+        access=(),
+        network=Network.ISOLATED,
+    ),
+    FunctionSpec(
+        name="dataset_import",
+        description="A dataset's uploaded CSV to Parquet in the tenant's storage, as the tenant",
+        trigger=ObjectCreatedTrigger(rule="DatasetUploads"),
+        timeout_seconds=900,
+        memory_mb=2048,
+        environment=("TENANT_ACCESS_ROLE_ARN",),
+        # The upload, the Parquet files and the dataset item, only as the tenant the key names.
+        access=(Access.TENANT_DATA_AS_TENANT,),
+        layers=(Layer.ENGINE,),
     ),
     FunctionSpec(
         name="reconciler",

@@ -46,6 +46,9 @@ class Settings(BaseModel):
     user_pool_id: str = ""
     user_pool_client_id: str = ""
     tenant_access_role_arn: str = ""
+    # The card executor (analytics_api invokes it): its function name; the local cloud serves the
+    # Lambda Invoke API itself (AWS_ENDPOINT_URL_LAMBDA), so the same call runs locally.
+    card_executor_function_name: str = ""
     # Where the authorizer reads the user pool's signing keys; empty means Cognito's public URL
     # (https://cognito-idp.<region>.amazonaws.com/<pool>/.well-known/jwks.json). The local cloud
     # points it at its own server.

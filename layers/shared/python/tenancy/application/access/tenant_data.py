@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from tenancy.application.access.credentials import TenantCredentials
 from tenancy.application.access.routing import Router, RouteStore
+from tenancy.application.access.tenant_objects import TenantObjects
 from tenancy.application.store.engine import Actor, TenantStore
 from tenancy.common.clients import client, client_with_credentials
 from tenancy.common.config import Settings
@@ -34,3 +35,9 @@ class TenantData:
         route = self.router.resolve(tenant_id)
         dynamodb = self.credentials.client("dynamodb", tenant_id)
         return TenantStore(dynamodb, route.table_name, tenant_id, actor, usage_table=self.usage_table)
+
+    def objects(self, tenant_id: str) -> TenantObjects:
+        """The tenant's objects under `tenants/<tenantId>/` of its bucket (pool or silo), as the tenant."""
+        route = self.router.resolve(tenant_id)
+        s3 = self.credentials.client("s3", tenant_id)
+        return TenantObjects(s3, route.bucket, route.prefix)

@@ -35,6 +35,11 @@ CARD = "CARD"  # `CARD#<cardId>`
 CARD_BY_OWNER = "CARDOWNER"  # `CARDOWNER#<ownerId>#<createdAt>#<cardId>`: newest first
 CARD_BY_DATASET = "CARDDATASET"  # `CARDDATASET#<datasetId>#<cardId>`
 CARD_USE = "CARDUSE"  # `CARDUSE#<cardId>#<dashboardId>`: the dashboards whose layout holds a card
+# --- datasets and card results (issue 13)
+DATASET = "DATASET"  # `DATASET#<datasetId>`: metadata, status and the current import's files
+# `CARDRESULT#<cardId>#<fingerprint>`: a card's rendered HTML for one (card version, dataset data
+# versions, filters, params), with `expiresAt` (the table's TTL attribute).
+CARD_RESULT = "CARDRESULT"
 
 
 def item_sk(kind: str, item_id: str) -> str:
@@ -144,3 +149,11 @@ def card_use_sk(card_id: str, dashboard_id: str) -> str:
 
 def card_uses_prefix(card_id: str) -> str:
     return f"{item_sk(CARD_USE, card_id)}#"
+
+
+def card_result_sk(card_id: str, fingerprint: str) -> str:
+    return f"{item_sk(CARD_RESULT, card_id)}#{checked_id(fingerprint, 'fingerprint')}"
+
+
+def card_results_prefix(card_id: str) -> str:
+    return f"{item_sk(CARD_RESULT, card_id)}#"

@@ -48,8 +48,10 @@ SECRET = Kind(keys.SECRET, "name", "secret", "secret")
 GROUP = Kind(keys.GROUP, "groupId", "group", "group", Unique("name", keys.GROUP_NAME, "GROUP_NAME_TAKEN"))
 DASHBOARD = Kind(keys.DASHBOARD, "dashboardId", "dashboard", "dashboard")
 CARD = Kind(keys.CARD, "cardId", "card", "card")
+# A tenant holds at most its plan's `datasets` (the engine counts them in every create and delete).
+DATASET = Kind(keys.DATASET, "datasetId", "dataset", "dataset", limit=Limit.DATASETS)
 
 KINDS: dict[str, Kind] = {
-    kind.prefix: kind for kind in (USER, AGENT, EXECUTION, SECRET, GROUP, DASHBOARD, CARD)
+    kind.prefix: kind for kind in (USER, AGENT, EXECUTION, SECRET, GROUP, DASHBOARD, CARD, DATASET)
 }
 COUNTED: tuple[Kind, ...] = tuple(kind for kind in KINDS.values() if kind.limit is not None)

@@ -1,0 +1,1 @@
+"""Card execution over datasets: permission, rows read as the tenant, the result cache, the executor."""

@@ -1,0 +1,1 @@
+"""A tenant's datasets: CSV uploaded to its storage, imported to Parquet, previewed."""
