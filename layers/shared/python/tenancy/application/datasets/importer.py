@@ -1,17 +1,669 @@
-"""A dataset's import (work in progress)."""
+"""A dataset's import: the uploaded CSV of one upload to Parquet (Snappy) in the tenant's storage, and
+the dataset item `IMPORTING → READY | FAILED`, every object and item reached as the tenant.
+
+The lifecycle (docs: the datasets spec, "the dataset lifecycle"), on the S3 `Object Created` event of
+`tenants/<T>/datasets/<D>/uploads/<U>.csv`:
+1. the event's bucket must be T's (its route), else the event is ignored; the item is read
+   (consistently): gone, being deleted or waiting for another upload → this upload is superseded, its
+   object is deleted; already READY from U → a duplicate, nothing to do.
+2. `IMPORTING` (conditional on `uploadId = U` and UPLOADING/IMPORTING).
+3. the CSV is checked (size against the item's `maxBytes`), parsed, typed, and written as Parquet under
+   `imports/<U>/` with its `preview.json`.
+4. one conditional write (`uploadId = U`, IMPORTING, not being deleted) switches the item to the new
+   import (`importId = U`, its files, schema and counts); then the previous import's objects go. A
+   refused switch deletes what this import wrote, unless a twin delivery of U already switched.
+5. a CSV that cannot be imported is `FAILED` with a `DatasetError` (conditional on `uploadId = U`); the
+   previous import stays readable. An unexpected error is `FAILED IMPORT_FAILED` too (no retry storm);
+   only when that write itself fails does the invocation raise, and Lambda's retry runs it again: every
+   step is idempotent (fixed object names per upload, conditional writes).
+
+The engine is DuckDB (this module and `analytics/rows.py` are the only ones that import it). The CSV is
+read with the dataset's dialect and no sniffing at all (every column as text, strict: a malformed row
+fails with its line), then each column's type is inferred over the whole file by exact patterns
+(DuckDB's casts alone are lenient: '1.5' casts to BIGINT 2, 'yes' to BOOLEAN), then written typed:
+- int64: optionally signed digits that fit int64. An integer beyond int64 makes the column `string`
+  (never float64: such values are identifiers far more often than quantities, and a double would
+  silently lose their last digits).
+- float64: decimal or scientific notation (DECIMAL values are doubles), ints mixed with decimals too;
+  `nan`/`inf` are text.
+- bool: `true`/`false`, any case (not 0/1, yes/no: those stay int64/string).
+- date: `YYYY-MM-DD`; datetime: a date with a time (`T` or space; seconds and fractions optional; an
+  offset or `Z` is converted to UTC, the value stored without zone); a mix of dates and datetimes is
+  datetime.
+- string: everything else (times of day, intervals, mixed columns, a column with no value at all).
+Surrounding spaces are ignored when typing (a string column keeps its values as they were); an empty
+field is null; every column is nullable.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import csv
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
 
-import duckdb  # noqa: F401
+import duckdb
+from pydantic import BaseModel, ConfigDict, Field
 
 from tenancy.application.access.tenant_data import TenantData
+from tenancy.application.access.tenant_objects import ObjectNotFoundError, TenantObjects
+from tenancy.application.datasets import layout
+from tenancy.application.datasets.models import (
+    MAX_COLUMNS,
+    PREVIEW_ROWS,
+    Column,
+    ColumnType,
+    DatasetError,
+    DatasetStatus,
+)
+from tenancy.application.store import keys
+from tenancy.application.store.engine import Actor, Change, TenantStore
+from tenancy.application.store.kinds import DATASET
+from tenancy.common.errors import ConflictError, NotFoundError, TenantInactiveError
+from tenancy.common.observability import bind_tenant, logger
+from tenancy.common.timestamps import now_iso
+
+SYSTEM = "system"
+MAX_PARTITIONS = 1000
+MEMORY_SHARE = 0.6  # of the function's memory, for DuckDB (the rest: Python, boto3, buffers)
+DEFAULT_MEMORY_MB = 2048
+THREADS = 2
+_PARTITION = "__tenancy_partition"
+
+# Error codes (DatasetError.code) the import sets.
+CSV_MALFORMED = "CSV_MALFORMED"
+CSV_ENCODING = "CSV_ENCODING"
+EMPTY_FILE = "EMPTY_FILE"
+TOO_LARGE = "TOO_LARGE"
+TOO_MANY_COLUMNS = "TOO_MANY_COLUMNS"
+TOO_MANY_PARTITIONS = "TOO_MANY_PARTITIONS"
+PARTITION_COLUMN_UNKNOWN = "PARTITION_COLUMN_UNKNOWN"
+IMPORT_FAILED = "IMPORT_FAILED"
+
+# The exact forms each type accepts (RE2, full match, on the trimmed value).
+_INT = r"[+-]?[0-9]+"
+_FLOAT = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_DATETIME = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?)?"
+)
+
+# DuckDB's type names → the dataset's column types (what a Parquet file's columns read back as).
+_DUCKDB_TYPES: dict[str, ColumnType] = {
+    "BIGINT": ColumnType.INT64,
+    "INTEGER": ColumnType.INT64,
+    "SMALLINT": ColumnType.INT64,
+    "TINYINT": ColumnType.INT64,
+    "UINTEGER": ColumnType.INT64,
+    "USMALLINT": ColumnType.INT64,
+    "UTINYINT": ColumnType.INT64,
+    "DOUBLE": ColumnType.FLOAT64,
+    "FLOAT": ColumnType.FLOAT64,
+    "BOOLEAN": ColumnType.BOOL,
+    "DATE": ColumnType.DATE,
+    "TIMESTAMP": ColumnType.DATETIME,
+    "TIMESTAMP_S": ColumnType.DATETIME,
+    "TIMESTAMP_MS": ColumnType.DATETIME,
+    "TIMESTAMP_NS": ColumnType.DATETIME,
+    "TIMESTAMP WITH TIME ZONE": ColumnType.DATETIME,
+    "VARCHAR": ColumnType.STRING,
+}
+
+
+def column_type_of(duckdb_type: str) -> ColumnType:
+    """A DuckDB type as a column type: integers up to 64 bits are int64 (HUGEINT, UBIGINT and beyond
+    are string: values past int64 are kept exactly, as text); DECIMAL is float64; TIME, INTERVAL and
+    every other type are string."""
+    name = duckdb_type.upper()
+    if name.startswith("DECIMAL"):
+        return ColumnType.FLOAT64
+    return _DUCKDB_TYPES.get(name, ColumnType.STRING)
+
+
+# --- the event --------------------------------------------------------------------------------
+
+
+class _Bucket(BaseModel):
+    name: str
+
+
+class _Object(BaseModel):
+    key: str
+    size: int | None = None
+
+
+class _Detail(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    bucket: _Bucket
+    object: _Object
+
+
+class ObjectCreated(BaseModel):
+    """EventBridge's S3 `Object Created` event (the fields the import reads). `time` is ISO text from
+    EventBridge and a number from moto: either is accepted, neither is used."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    source: Literal["aws.s3"]
+    detail_type: Literal["Object Created"] = Field(alias="detail-type")
+    time: str | float | None = None
+    detail: _Detail
+
+
+# --- the conversion (local files only) --------------------------------------------------------
+
+
+class ImportFailure(Exception):
+    """A CSV that cannot be imported: the dataset is FAILED with `error`."""
+
+    def __init__(self, code: str, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.error = DatasetError(code=code, message=message, line=line)
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    has_header: bool = True
+    delimiter: str = ","
+    encoding: str = "utf-8"  # utf-8, utf-16, latin-1 (DuckDB's names, and Python's)
+
+
+@dataclass
+class Converted:
+    """What one conversion wrote: Parquet files (relative name in the import → local path), the
+    preview document and the schema and counts."""
+
+    columns: list[Column]
+    row_count: int
+    parquet: list[tuple[str | None, Path]]  # (partition value or None, file); unpartitioned: one
+    partitioned: bool
+    preview: dict[str, Any]
+    size_bytes: int = 0
+    partitions: list[str | None] = field(default_factory=list)
+
+
+def memory_limit_mb() -> int:
+    memory = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE") or DEFAULT_MEMORY_MB)
+    return max(64, int(memory * MEMORY_SHARE))
+
+
+def connect(work_dir: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for one invocation: 2 threads, ~60% of the function's memory, spilling to
+    `work_dir` (under /tmp, Lambda's only writable place), no extension installed or loaded."""
+    spill = work_dir / "duckdb-spill"
+    spill.mkdir(parents=True, exist_ok=True)
+    connection = duckdb.connect(
+        ":memory:",
+        config={
+            "threads": THREADS,
+            "memory_limit": f"{memory_limit_mb()}MB",
+            "temp_directory": str(spill),
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        },
+    )
+    connection.execute("SET home_directory = '/tmp'")
+    return connection
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _python_encoding(encoding: str) -> str:
+    return "utf-8-sig" if encoding == "utf-8" else encoding
+
+
+def _records(path: Path, fmt: CsvFormat) -> Iterator[tuple[list[str], int]]:
+    """The file's records as Python's csv module reads them (blank lines as empty records), each with
+    the number of physical lines read so far: for the header and for a malformed row's line."""
+    with open(path, encoding=_python_encoding(fmt.encoding), errors="replace", newline="") as text:
+        reader = csv.reader(text, delimiter=fmt.delimiter, quotechar='"', doublequote=True, strict=False)
+        for record in reader:
+            yield record, reader.line_num
+
+
+def first_record(path: Path, fmt: CsvFormat) -> list[str]:
+    """The first record (the header, or the first row): how many columns the file has."""
+    csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
+    try:
+        for record, _ in _records(path, fmt):
+            if not record:
+                raise ImportFailure(CSV_MALFORMED, "the file starts with an empty line", 1)
+            return record
+    except csv.Error as error:
+        raise ImportFailure(CSV_MALFORMED, f"the first line cannot be parsed: {error}", 1) from None
+    raise ImportFailure(EMPTY_FILE, "the file is empty")
+
+
+def physical_line(path: Path, fmt: CsvFormat, record_line: int) -> int:
+    """DuckDB numbers a failing row by records and blank lines (header included), which differs from
+    the file's line when an earlier quoted value spans lines: the line where that row starts."""
+    if record_line <= 1:
+        return record_line
+    try:
+        for index, (_, lines_read) in enumerate(_records(path, fmt), start=1):
+            if index == record_line - 1:
+                return lines_read + 1
+    except csv.Error:
+        pass
+    return record_line
+
+
+def column_names(first: list[str], has_header: bool) -> list[str]:
+    """Header names (trimmed; blank → `column_<n>`; at most 128 characters; a name met again, in any
+    case, gets `_2`, `_3`… as DuckDB's names are case-insensitive) or `column_1..n` without a header."""
+    if len(first) > MAX_COLUMNS:
+        raise ImportFailure(
+            TOO_MANY_COLUMNS, f"the file has {len(first)} columns, more than {MAX_COLUMNS}", 1
+        )
+    if not has_header:
+        return [f"column_{n}" for n in range(1, len(first) + 1)]
+    names: list[str] = []
+    taken: set[str] = set()
+    for n, raw in enumerate(first, start=1):
+        base = raw.strip().replace("\x00", "")[:120] or f"column_{n}"
+        name, suffix = base, 1
+        while name.casefold() in taken:
+            suffix += 1
+            name = f"{base}_{suffix}"
+        taken.add(name.casefold())
+        names.append(name)
+    return names
+
+
+def _csv_failure(error: duckdb.Error, path: Path, fmt: CsvFormat) -> ImportFailure:
+    message = str(error)
+    found = re.search(r"CSV Error on Line: (\d+)", message)
+    line = physical_line(path, fmt, int(found[1])) if found else None
+    counts = re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", message)
+    if "Invalid unicode" in message or "nvalid UTF" in message:
+        return ImportFailure(CSV_ENCODING, f"line {line}: the text is not valid {fmt.encoding}", line)
+    if counts:
+        reason = f"expected {counts[1]} fields, found {counts[2]}"
+    elif "unterminated quote" in message:
+        reason = "a quoted value is not terminated"
+    elif found:
+        reason = "the row cannot be parsed"
+    else:
+        return ImportFailure(CSV_MALFORMED, "the file cannot be parsed as CSV with its settings")
+    return ImportFailure(CSV_MALFORMED, f"line {line}: {reason}", line)
+
+
+def _load(connection: duckdb.DuckDBPyConnection, path: Path, fmt: CsvFormat, width: int) -> None:
+    """Every row into `raw` (c1..cn, text), strictly: a row with more or fewer fields, an unterminated
+    quote or undecodable text fails with its line."""
+    columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(1, width + 1))
+    query = (
+        "CREATE TABLE raw AS SELECT * FROM read_csv($path, auto_detect = false, header = $header, "  # noqa: S608
+        "delim = $delimiter, quote = '\"', escape = '\"', comment = '', encoding = $encoding, "
+        "strict_mode = true, null_padding = false, ignore_errors = false, parallel = true, "
+        f"columns = {{{columns}}})"
+    )
+    parameters = {
+        "path": str(path),
+        "header": fmt.has_header,
+        "delimiter": fmt.delimiter,
+        "encoding": fmt.encoding,
+    }
+    try:
+        connection.execute(query, parameters)
+    except (duckdb.InvalidInputException, duckdb.ConversionException) as error:
+        raise _csv_failure(error, path, fmt) from None
+
+
+def _infer(connection: duckdb.DuckDBPyConnection, width: int) -> list[ColumnType]:
+    """Each column's type from every one of its values (one aggregate query over the whole file)."""
+    aggregates = []
+    for i in range(1, width + 1):
+        value = f"trim(c{i})"
+        aggregates += [
+            f"count(c{i})",
+            f"count(*) FILTER (WHERE regexp_full_match({value}, '{_INT}') "
+            f"AND TRY_CAST({value} AS BIGINT) IS NOT NULL)",
+            f"count(*) FILTER (WHERE regexp_full_match({value}, '{_INT}') "
+            f"AND TRY_CAST({value} AS BIGINT) IS NULL)",
+            f"count(*) FILTER (WHERE regexp_full_match({value}, '{_FLOAT}'))",
+            f"count(*) FILTER (WHERE lower({value}) IN ('true', 'false'))",
+            f"count(*) FILTER (WHERE regexp_full_match({value}, '{_DATE}') "
+            f"AND TRY_CAST({value} AS DATE) IS NOT NULL)",
+            f"count(*) FILTER (WHERE regexp_full_match({value}, '{_DATETIME}') "
+            f"AND TRY_CAST({value} AS TIMESTAMP) IS NOT NULL)",
+        ]
+    # Every query here is built from internal names (c1..cn), quoted identifiers (_quoted) and the
+    # module's own patterns and temporary paths (_literal); values from the file never enter SQL text.
+    found = connection.execute(f"SELECT {', '.join(aggregates)} FROM raw").fetchone()  # noqa: S608
+    assert found is not None
+    types = []
+    for i in range(width):
+        values, ints, huge, floats, bools, dates, datetimes = found[i * 7 : i * 7 + 7]
+        if values == 0 or huge:
+            types.append(ColumnType.STRING)
+        elif ints == values:
+            types.append(ColumnType.INT64)
+        elif floats == values:
+            types.append(ColumnType.FLOAT64)
+        elif bools == values:
+            types.append(ColumnType.BOOL)
+        elif dates == values:
+            types.append(ColumnType.DATE)
+        elif datetimes == values:
+            types.append(ColumnType.DATETIME)
+        else:
+            types.append(ColumnType.STRING)
+    return types
+
+
+def _typed(index: int, column_type: ColumnType) -> str:
+    value = f"trim(c{index})"
+    match column_type:
+        case ColumnType.INT64:
+            return f"CAST({value} AS BIGINT)"
+        case ColumnType.FLOAT64:
+            return f"CAST({value} AS DOUBLE)"
+        case ColumnType.BOOL:
+            return f"(lower({value}) = 'true')"
+        case ColumnType.DATE:
+            return f"CAST({value} AS DATE)"
+        case ColumnType.DATETIME:
+            return f"CAST({value} AS TIMESTAMP)"
+        case _:
+            return f"c{index}"
+
+
+def json_safe(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def convert(
+    connection: duckdb.DuckDBPyConnection,
+    source: Path,
+    fmt: CsvFormat,
+    out_dir: Path,
+    partition_column: str | None = None,
+) -> Converted:
+    """The CSV at `source` as Parquet files under `out_dir` (one file, or one per value of
+    `partition_column`), with its schema, row count and preview."""
+    if source.stat().st_size == 0:
+        raise ImportFailure(EMPTY_FILE, "the file is empty")
+    names = column_names(first_record(source, fmt), fmt.has_header)
+    width = len(names)
+    _load(connection, source, fmt, width)
+    counted = connection.execute("SELECT count(*) FROM raw").fetchone()
+    row_count = int(counted[0]) if counted else 0
+    if row_count == 0:
+        raise ImportFailure(EMPTY_FILE, "the file has no data rows")
+    types = _infer(connection, width)
+    columns = [Column(name=name, type=kind, nullable=True) for name, kind in zip(names, types, strict=True)]
+    selected = ", ".join(
+        f"{_typed(i, kind)} AS {_quoted(name)}"
+        for i, (name, kind) in enumerate(zip(names, types, strict=True), start=1)
+    )
+    preview_rows = connection.execute(f"SELECT {selected} FROM raw ORDER BY rowid LIMIT {PREVIEW_ROWS}")  # noqa: S608
+    preview = {
+        "columns": [column.model_dump(mode="json") for column in columns],
+        "rows": [
+            {n: json_safe(v) for n, v in zip(names, row, strict=True)} for row in preview_rows.fetchall()
+        ],
+        "totalRows": row_count,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options = "FORMAT parquet, COMPRESSION snappy"
+    converted = Converted(columns, row_count, [], partition_column is not None, preview)
+    if partition_column is None:
+        target = out_dir / layout.PART
+        connection.execute(
+            f"COPY (SELECT {selected} FROM raw ORDER BY rowid) TO {_literal(str(target))} ({options})"  # noqa: S608
+        )
+        converted.parquet.append((None, target))
+    else:
+        if partition_column not in names:
+            raise ImportFailure(
+                PARTITION_COLUMN_UNKNOWN, f"the file has no column {partition_column!r} to partition by"
+            )
+        index = names.index(partition_column) + 1
+        key = _typed(index, types[index - 1])
+        connection.execute(
+            f"CREATE TABLE parts AS SELECT v AS value, row_number() OVER (ORDER BY v NULLS LAST) AS part "  # noqa: S608
+            f"FROM (SELECT DISTINCT {key} AS v FROM raw)"
+        )
+        values = connection.execute(
+            "SELECT part, CAST(value AS VARCHAR) FROM parts ORDER BY part LIMIT ?", [MAX_PARTITIONS + 1]
+        ).fetchall()
+        if len(values) > MAX_PARTITIONS:
+            raise ImportFailure(
+                TOO_MANY_PARTITIONS,
+                f"column {partition_column!r} has more than {MAX_PARTITIONS} distinct values",
+            )
+        parts_dir = out_dir / "parts"
+        connection.execute(
+            f"COPY (SELECT {selected}, parts.part AS {_PARTITION} FROM raw JOIN parts "  # noqa: S608
+            f"ON {key} IS NOT DISTINCT FROM parts.value ORDER BY parts.part, raw.rowid) "
+            f"TO {_literal(str(parts_dir))} ({options}, PARTITION_BY ({_PARTITION}))"
+        )
+        for part, value in values:
+            written = sorted((parts_dir / f"{_PARTITION}={part}").glob("*.parquet"))
+            if len(written) != 1:
+                raise RuntimeError(f"partition {part} was written as {len(written)} files")
+            converted.parquet.append((value, written[0]))
+            converted.partitions.append(value)
+    converted.size_bytes = sum(path.stat().st_size for _, path in converted.parquet)
+    return converted
+
+
+# --- the lifecycle -----------------------------------------------------------------------------
 
 
 class DatasetImporter:
-    def __init__(self, data: TenantData) -> None:
+    """Handles one upload's event (docstring above); `data` opens the tenant's store and objects."""
+
+    def __init__(self, data: TenantData, work_root: str | None = None) -> None:
         self.data = data
+        self.work_root = work_root or tempfile.gettempdir()
 
     def handle(self, event: dict[str, Any], request_id: str) -> dict[str, Any]:
-        raise NotImplementedError
+        created = ObjectCreated.model_validate(event)
+        ref = layout.parse_upload_key(created.detail.object.key)
+        if ref is None:
+            return {"ignored": "not an upload"}
+        bind_tenant(ref.tenant_id)
+        try:
+            objects = self.data.objects(ref.tenant_id)
+            store = self.data.store(ref.tenant_id, Actor(SYSTEM, request_id))
+        except NotFoundError as error:  # no route: the tenant is not (or no longer) provisioned
+            return {"ignored": str(error)}
+        if objects.bucket != created.detail.bucket.name:
+            logger.warning("an upload key outside its tenant's bucket", bucket=created.detail.bucket.name)
+            return {"ignored": "not the tenant's bucket"}
+        try:
+            return _Import(store, objects, ref, self.work_root).run()
+        except TenantInactiveError as error:  # the partition is closed (offboarding)
+            return {"ignored": str(error)}
+
+
+class _Import:
+    def __init__(
+        self, store: TenantStore, objects: TenantObjects, ref: layout.UploadRef, work_root: str
+    ) -> None:
+        self.store = store
+        self.objects = objects
+        self.dataset_id = ref.dataset_id
+        self.upload_id = ref.upload_id
+        self.source = layout.upload_key(ref.dataset_id, ref.upload_id)
+        self.work_root = work_root
+        self.written: list[str] = []
+
+    def _answer(self, outcome: str, **more: Any) -> dict[str, Any]:
+        return {"datasetId": self.dataset_id, "uploadId": self.upload_id, "outcome": outcome, **more}
+
+    def _item(self) -> dict[str, Any] | None:
+        return self.store.get_item(keys.item_sk(DATASET.prefix, self.dataset_id))
+
+    def _superseded(self, item: dict[str, Any] | None) -> bool:
+        return item is None or bool(item.get("deletingAt")) or item.get("uploadId") != self.upload_id
+
+    def run(self) -> dict[str, Any]:
+        item = self._item()
+        if self._superseded(item):
+            self.objects.delete([self.source])
+            return self._answer("superseded")
+        assert item is not None
+        if item.get("importId") == self.upload_id and item.get("status") == DatasetStatus.READY:
+            return self._answer("duplicate")
+        if not self._start():
+            return self._answer("not importable", status=item.get("status"))
+        try:
+            return self._import(item)
+        except ImportFailure as failure:
+            return self._fail(failure.error)
+        except Exception:
+            logger.exception("dataset import failed")
+            return self._fail(DatasetError(code=IMPORT_FAILED, message="the import failed unexpectedly"))
+
+    def _update(self, verb: str, changes: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
+        """A conditional change of the item with its audit item; False when the condition is refused."""
+        try:
+            self.store.update(
+                DATASET,
+                self.dataset_id,
+                changes,
+                None,
+                Change(f"dataset.import.{verb}", keys.item_sk(DATASET.prefix, self.dataset_id)),
+                only_if=(condition, {"#status": "status"}, {":upload": self.upload_id, **values}),
+            )
+        except (ConflictError, NotFoundError):
+            return False
+        return True
+
+    def _start(self) -> bool:
+        return self._update(
+            "start",
+            {"status": DatasetStatus.IMPORTING.value, "importStartedAt": int(time.time())},
+            "uploadId = :upload AND #status IN (:uploading, :importing)",
+            {":uploading": DatasetStatus.UPLOADING.value, ":importing": DatasetStatus.IMPORTING.value},
+        )
+
+    def _import(self, item: dict[str, Any]) -> dict[str, Any]:
+        try:
+            source_bytes = self.objects.size(self.source)
+        except ObjectNotFoundError:
+            raise ImportFailure(IMPORT_FAILED, "the uploaded file is gone") from None
+        max_bytes = item.get("maxBytes")
+        if max_bytes is not None and source_bytes > int(max_bytes):
+            raise ImportFailure(TOO_LARGE, f"the file has {source_bytes} bytes, more than {max_bytes}")
+        fmt = CsvFormat(
+            bool(item.get("hasHeader", True)),
+            str(item.get("delimiter") or ","),
+            str(item.get("encoding") or "utf-8"),
+        )
+        partition_column = item.get("partitionColumn") or None
+        work = Path(tempfile.mkdtemp(prefix="dataset-import-", dir=self.work_root))
+        try:
+            local = work / "source.csv"
+            self.objects.download(self.source, str(local))
+            connection = connect(work)
+            try:
+                converted = convert(connection, local, fmt, work / "out", partition_column)
+            finally:
+                connection.close()
+            files = self._upload(converted, partition_column)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return self._switch(item, converted, files, source_bytes, partition_column)
+
+    def _upload(self, converted: Converted, partition_column: str | None) -> list[str]:
+        """Every Parquet file and the preview, under `imports/<U>/` (fixed names: a retry overwrites)."""
+        files = []
+        for value, path in converted.parquet:
+            relative = (
+                layout.partition_key(self.dataset_id, self.upload_id, partition_column, value)
+                if partition_column is not None
+                else layout.data_key(self.dataset_id, self.upload_id)
+            )
+            self.written.append(relative)
+            self.objects.upload(str(path), relative)
+            files.append(relative)
+        preview = layout.preview_key(self.dataset_id, self.upload_id)
+        self.written.append(preview)
+        self.objects.put_bytes(
+            preview, json.dumps(converted.preview, separators=(",", ":")).encode(), "application/json"
+        )
+        return files
+
+    def _switch(
+        self,
+        item: dict[str, Any],
+        converted: Converted,
+        files: list[str],
+        source_bytes: int,
+        partition_column: str | None,
+    ) -> dict[str, Any]:
+        changes = {
+            "status": DatasetStatus.READY.value,
+            "importId": self.upload_id,
+            "files": files,
+            "sourceKey": self.source,
+            "rowCount": converted.row_count,
+            "columnCount": len(converted.columns),
+            "columns": [column.model_dump(mode="json") for column in converted.columns],
+            "sizeBytes": converted.size_bytes,
+            "sourceBytes": source_bytes,
+            "partitions": converted.partitions if partition_column is not None else None,
+            "dataVersion": int(item.get("dataVersion") or 0) + 1,
+            "importedAt": now_iso(),
+            "error": None,
+        }
+        switched = self._update(
+            "ready",
+            changes,
+            "uploadId = :upload AND #status = :importing AND attribute_not_exists(deletingAt)",
+            {":importing": DatasetStatus.IMPORTING.value},
+        )
+        if not switched:
+            current = self._item()
+            if current is not None and current.get("importId") == self.upload_id:
+                return self._answer("duplicate")  # a twin delivery of this upload switched first
+            self._discard(current)
+            return self._answer("superseded")
+        previous = list(item.get("files") or [])
+        if item.get("importId"):
+            previous.append(layout.preview_key(self.dataset_id, str(item["importId"])))
+        if item.get("sourceKey") and item["sourceKey"] != self.source:
+            previous.append(str(item["sourceKey"]))
+        self.objects.delete([key for key in previous if key not in files])
+        return self._answer("ready", rowCount=converted.row_count, files=len(files))
+
+    def _discard(self, current: dict[str, Any] | None) -> None:
+        """Delete what this import wrote (and its upload, when another upload or a delete took over)."""
+        self.objects.delete(self.written)
+        if self._superseded(current):
+            self.objects.delete([self.source])
+
+    def _fail(self, error: DatasetError) -> dict[str, Any]:
+        failed = self._update(
+            "failed",
+            {"status": DatasetStatus.FAILED.value, "error": error.model_dump(mode="json", exclude_none=True)},
+            "uploadId = :upload",
+            {},
+        )
+        self.objects.delete(self.written)
+        self.objects.delete([self.source])
+        return self._answer("failed" if failed else "superseded", error=error.model_dump(mode="json"))
