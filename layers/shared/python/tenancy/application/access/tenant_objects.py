@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-# A relative key: path segments of safe characters, no empty segment, no `.` or `..`.
-_SEGMENT = re.compile(r"^[A-Za-z0-9_.:@+=-]+$")
+# A relative key: path segments of safe characters, no empty segment, no `.` or `..`. `%` and `~`
+# are for percent-encoded partition values (datasets.layout.partition_value_segment, Hive style):
+# in an S3 key they are literal characters, so `%2F` is never a separator.
+_SEGMENT = re.compile(r"^[A-Za-z0-9_.:@+=%~-]+$")
 MAX_KEY_LENGTH = 900  # S3 allows 1024 bytes; the prefix and the bucket's own prefixes need the rest
 PRESIGNED_SECONDS = 900
 
