@@ -19,6 +19,7 @@ from typing import Any
 _SEGMENT = re.compile(r"^[A-Za-z0-9_.:@+=%~-]+$")
 MAX_KEY_LENGTH = 900  # S3 allows 1024 bytes; the prefix and the bucket's own prefixes need the rest
 PRESIGNED_SECONDS = 900
+_CHUNK_BYTES = 1024 * 1024
 
 
 class ObjectNotFoundError(LookupError):
@@ -71,13 +72,28 @@ class TenantObjects:
             raise
 
     def download(self, relative: str, path: str) -> None:
-        self.s3.download_file(self.bucket, self.key(relative), path)
+        """The object into the file at `path`, streamed (GetObject: the functions' clients are
+        botocore's, which have no download_file)."""
+        try:
+            answer = self.s3.get_object(Bucket=self.bucket, Key=self.key(relative))
+        except self.s3.exceptions.NoSuchKey as error:
+            raise ObjectNotFoundError(relative) from error
+        body = answer["Body"]
+        try:
+            with open(path, "wb") as file:
+                for chunk in body.iter_chunks(_CHUNK_BYTES):
+                    file.write(chunk)
+        finally:
+            body.close()
 
     def put_bytes(self, relative: str, body: bytes, content_type: str = "application/octet-stream") -> None:
         self.s3.put_object(Bucket=self.bucket, Key=self.key(relative), Body=body, ContentType=content_type)
 
     def upload(self, path: str, relative: str) -> None:
-        self.s3.upload_file(path, self.bucket, self.key(relative))
+        """The file at `path` as one PutObject (up to S3's 5 GB; botocore's clients have no
+        upload_file)."""
+        with open(path, "rb") as file:
+            self.s3.put_object(Bucket=self.bucket, Key=self.key(relative), Body=file)
 
     def delete(self, relatives: list[str]) -> None:
         """Delete objects one by one (DeleteObjects needs no more rights, but is a POST moto and S3
