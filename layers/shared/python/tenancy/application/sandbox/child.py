@@ -1,8 +1,9 @@
 """The child program of the card sandbox: runs ONE card's code, then exits.
 
-Run by `runner.py` as `python -I -S -B child.py <timeoutMs> <memoryMb> <outputBytes>` with an empty
-environment, in a new session, in an empty temporary directory; the request (`ExecutionRequest` as
-JSON) comes on stdin and one JSON result line goes to stdout:
+Run by `runner.py` as `python -I -S -B child.py` with an empty environment, in a new session, in an
+empty temporary directory, possibly ahead of its request (a spare, its imports done while it waits).
+On stdin: one line `<timeoutMs> <memoryMb> <outputBytes>`, then the request (`ExecutionRequest` as
+JSON) to the end; on stdout, one JSON result line:
 `{"ok": true, "html": "..."}` or `{"ok": false, "error": {"code": "CARD_...", "message": "..."}}`.
 Only the standard library: this file must not import tenancy (it runs before any path is set).
 
@@ -10,8 +11,9 @@ The order matters (the module docstring of `runner.py` says what each step stops
 1. import everything the card may use (`ALLOWED_MODULES`) and what this program needs, while files
    can still be opened (as root, the interpreter's files may be readable by root only);
 2. as root (a local machine; Lambda runs as an unprivileged user): drop to a uid/gid of our own;
-3. set the limits: address space, CPU time, file size 0, no new process, no core file; a
-   wall-clock alarm (default action: the process ends) in case the parent is gone;
+3. set the limits: file size 0, no new process, no core file; then (waiting for the first line) the
+   request's: address space, CPU time, and a wall-clock alarm (default action: the process ends)
+   in case the parent is gone;
 4. read the request, build the card's globals (dates and datetimes back to `datetime` objects);
 5. seal: close every fd above 2, `RLIMIT_NOFILE` 3 (no file, socket, pipe or module file can be
    opened any more), remove process, signal and file-mutating functions from `os`/`posix`, and give
@@ -211,12 +213,15 @@ def _drop_privileges() -> None:
     os.setuid(sandbox_id)
 
 
-def _limit(timeout_ms: int, memory_mb: int) -> None:
-    memory = memory_mb * 1024 * 1024
-    cpu = math.ceil(timeout_ms / 1000) + 1
+def _fixed_limits() -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
+
+
+def _limit(timeout_ms: int, memory_mb: int) -> None:
+    memory = memory_mb * 1024 * 1024
+    cpu = math.ceil(timeout_ms / 1000) + 1
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU, then SIGKILL
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     # The process ends by itself (SIGALRM's default action) even if the parent is gone.
@@ -279,10 +284,15 @@ def _failure(code: str, message: str) -> NoReturn:
 def main() -> NoReturn:
     for name in (*ALLOWED_MODULES, *INTERNAL_MODULES):
         __import__(name)
-    timeout_ms, memory_mb, output_bytes = (int(argument) for argument in sys.argv[1:4])
-    memory_error = f"the card used more than {memory_mb} MB of memory"
     _drop_privileges()
+    _fixed_limits()
+    # Started ahead of its request (a spare), it waits here: the first line is the limits.
+    header = sys.stdin.buffer.readline(100).split()
+    if len(header) != 3:  # the parent is gone, or discarded this spare
+        os._exit(0)
+    timeout_ms, memory_mb, output_bytes = (int(value) for value in header)
     _limit(timeout_ms, memory_mb)
+    memory_error = f"the card used more than {memory_mb} MB of memory"
     try:
         request = json.loads(sys.stdin.buffer.read())
         code = compile(request.get("code", ""), "<card>", "exec")

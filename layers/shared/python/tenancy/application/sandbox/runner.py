@@ -1,10 +1,12 @@
 """The parent side of the card sandbox: one child process per execution, with limits, then gone.
 
-`execute(request)` runs `child.py` as `python -I -S -B child.py <timeoutMs> <memoryMb> <outputBytes>`
-(isolated mode: no environment variables read, no user site, no `site` at all, no bytecode
-written) with an EMPTY environment, in a new session (its own process group), with its cwd a fresh
-empty directory, sends the request on stdin and reads one result line from stdout. Whatever
-happens, the whole process group is killed and the child reaped before `execute` returns.
+`execute(request)` runs `child.py` as `python -I -S -B child.py` (isolated mode: no environment
+variables read, no user site, no `site` at all, no bytecode written) with an EMPTY environment, in
+a new session (its own process group), with its cwd a fresh empty directory, sends the limits and
+the request on stdin and reads one result line from stdout. Whatever happens, the whole process
+group is killed and the child reaped before `execute` returns. Each child runs one card only; the
+next one is started ahead (a spare, waiting for its request with its modules imported: a warm
+execution skips the interpreter's start and the imports, ~100 ms).
 
 What each barrier stops (the OS-level ones hold even if the card's code escapes Python's own
 restrictions, e.g. by introspection — Python is not a sandbox on its own):
@@ -45,6 +47,7 @@ Not stopped, and why that is acceptable:
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -53,6 +56,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -235,49 +239,104 @@ def _outcome(
     )
 
 
-def execute(request: ExecutionRequest, *, on_spawn: Callable[[int], None] | None = None) -> ExecutionResult:
-    """Run one card; every failure of the card is a result (`ok: false`), never an exception.
+class _Child:
+    """One child process and its empty working directory (removed when the child is ended)."""
 
-    `on_spawn` is told the child's pid (= its process group and session id), for tests.
-    """
-    started = time.monotonic()
-    limits = request.limits
-    payload = request.model_dump_json().encode()
-    cap = limits.outputBytes * 6 + ENVELOPE_BYTES  # the worst JSON escaping (\\u00XX) of the html
-    command = [
-        sys.executable,
-        "-I",
-        "-S",
-        "-B",
-        str(CHILD),
-        str(limits.timeoutMs),
-        str(limits.memoryMb),
-        str(limits.outputBytes),
-    ]
-    with tempfile.TemporaryDirectory(prefix="card-") as cwd:
-        process = subprocess.Popen(  # noqa: S603 (our interpreter and our child program)
-            command,
+    def __init__(self) -> None:
+        self.cwd = tempfile.TemporaryDirectory(prefix="card-")
+        self.process = subprocess.Popen(  # noqa: S603 (our interpreter and our child program)
+            [sys.executable, "-I", "-S", "-B", str(CHILD)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env={},
-            cwd=cwd,
+            cwd=self.cwd.name,
             start_new_session=True,
             close_fds=True,
         )
-        try:
-            if on_spawn is not None:
-                on_spawn(process.pid)
-            exchange = _Exchange(process, payload, cap)
-            deadline = started + limits.timeoutMs / 1000 + STARTUP_GRACE_S
-            finished = exchange.run(deadline)
-            if finished and not exchange.over_cap:
-                try:
-                    returncode = process.wait(timeout=max(deadline - time.monotonic(), 0.001))
-                except subprocess.TimeoutExpired:
-                    finished = False
-        finally:
-            _end(process)
+
+    def end(self) -> None:
+        _end(self.process)
+        self.cwd.cleanup()
+
+
+# One child started ahead (its interpreter started and its modules imported while it waits for a
+# request, used by one execution only): a warm execution does not wait for the imports.
+_spare: _Child | None = None
+_spare_lock = threading.Lock()
+
+
+def _take_child() -> _Child:
+    global _spare
+    with _spare_lock:
+        child, _spare = _spare, None
+    if child is not None and child.process.poll() is None:
+        return child
+    if child is not None:
+        child.end()
+    return _Child()
+
+
+def _start_spare() -> None:
+    global _spare
+    started = _Child()
+    with _spare_lock:
+        previous, _spare = _spare, started
+    if previous is not None:  # another execution started one meanwhile
+        previous.end()
+
+
+def discard_spare() -> None:
+    """End the spare child (at exit, and for tests); the next execution starts its own."""
+    global _spare
+    with _spare_lock:
+        child, _spare = _spare, None
+    if child is not None:
+        child.end()
+
+
+atexit.register(discard_spare)
+
+
+def execute(
+    request: ExecutionRequest, *, on_spawn: Callable[[int], None] | None = None, spare: bool = True
+) -> ExecutionResult:
+    """Run one card; every failure of the card is a result (`ok: false`), never an exception.
+
+    `on_spawn` is told the child's pid (= its process group and session id), for tests; with
+    `spare`, a child is started for the next execution once this one is done.
+    """
+    started = time.monotonic()
+    limits = request.limits
+    header = f"{limits.timeoutMs} {limits.memoryMb} {limits.outputBytes}\n".encode()
+    payload = header + request.model_dump_json().encode()
+    cap = limits.outputBytes * 6 + ENVELOPE_BYTES  # the worst JSON escaping (\\u00XX) of the html
+    child = _take_child()
+    process = child.process
+    returncode = 0
+    try:
+        if on_spawn is not None:
+            on_spawn(process.pid)
+        exchange = _Exchange(process, payload, cap)
+        deadline = started + limits.timeoutMs / 1000 + STARTUP_GRACE_S
+        finished = exchange.run(deadline)
+        if finished and not exchange.over_cap:
+            try:
+                returncode = process.wait(timeout=max(deadline - time.monotonic(), 0.001))
+            except subprocess.TimeoutExpired:
+                finished = False
+    finally:
+        child.end()
+    result = _result(exchange, finished, returncode, request, started)
+    if spare:
+        _start_spare()
+    return result
+
+
+def _result(
+    exchange: _Exchange, finished: bool, returncode: int, request: ExecutionRequest, started: float
+) -> ExecutionResult:
+    limits = request.limits
     if exchange.over_cap:
         return _failed(
             ErrorCode.OUTPUT_TOO_LARGE, f"the card's html is larger than {limits.outputBytes} bytes", started
