@@ -10,6 +10,8 @@ LAMBDA_PYTHON := 3.13
 # read-only, so a layer without it is compiled again on every cold start (about 300 ms here).
 LAMBDA_PYTHON_BIN ?= $(shell for p in $$(command -v python$(LAMBDA_PYTHON)) $(HOME)/.pyenv/versions/$(LAMBDA_PYTHON).*/bin/python$(LAMBDA_PYTHON); do "$$p" -c '' 2>/dev/null && { echo "$$p"; break; }; done)
 LAYER_DIR := .build/layer
+# The engine layer (topology Layer.ENGINE): DuckDB, attached only to the functions that read or write Parquet.
+ENGINE_LAYER_DIR := .build/engine-layer
 BENCH_ENV := .build/bench
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
@@ -64,6 +66,29 @@ $(LAYER_DIR)/.built: .build/layer-requirements.txt .build/layer-interpreter $(sh
 	fi
 	touch $@
 
+# The engine layer: pyproject's optional-dependencies `engine` (DuckDB), manylinux wheels for the
+# Lambda runtime, compiled to bytecode like the shared layer. Its own layer, so no other function's
+# cold start carries it.
+.build/engine-requirements.txt: pyproject.toml $(STAMP)
+	mkdir -p .build
+	$(BIN)/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml","rb"))["project"]["optional-dependencies"]["engine"]))' > $@
+
+$(ENGINE_LAYER_DIR)/.built: .build/engine-requirements.txt .build/layer-interpreter
+	rm -rf $(ENGINE_LAYER_DIR) && mkdir -p $(ENGINE_LAYER_DIR)/python
+	$(BIN)/pip install --quiet --platform manylinux2014_x86_64 --implementation cp \
+		--python-version $(LAMBDA_PYTHON) --only-binary=:all: --no-deps \
+		-r .build/engine-requirements.txt -t $(ENGINE_LAYER_DIR)/python
+	rm -rf $(ENGINE_LAYER_DIR)/python/bin
+	find $(ENGINE_LAYER_DIR) -name '__pycache__' -type d -prune -exec rm -rf {} +
+	@if [ -n "$(LAMBDA_PYTHON_BIN)" ]; then \
+		echo "compiling the engine layer with $(LAMBDA_PYTHON_BIN)"; \
+		$(LAMBDA_PYTHON_BIN) -m compileall -q -j 0 --invalidation-mode unchecked-hash \
+			-s $(ENGINE_LAYER_DIR)/python -p /opt/python $(ENGINE_LAYER_DIR)/python; \
+	else \
+		echo "warning: no python$(LAMBDA_PYTHON) found; the engine layer ships without bytecode" >&2; \
+	fi
+	touch $@
+
 # The silo tenant template, synthesized by the CDK app's SiloTenantStack (the local cloud ships it).
 .build/silo-template.json: $(STAMP) $(wildcard cdk/tenancy_infra/stacks/*.py) cdk/tenancy_infra/topology.py
 	PYTHONPATH=layers/shared/python:cdk $(BIN)/python -m tenancy_infra.silo_template $@
@@ -84,7 +109,7 @@ $(BENCH_ENV)/.built: .build/layer-requirements.txt
 
 bench-env: $(BENCH_ENV)/.built ## build .build/bench/: the runtime's boto3 and a layer for this machine's Python
 
-build: $(LAYER_DIR)/.built .build/silo-template.json ## build the Lambda layer and the silo template into .build/
+build: $(LAYER_DIR)/.built $(ENGINE_LAYER_DIR)/.built .build/silo-template.json ## build the Lambda layers (shared, engine) and the silo template into .build/
 
 test: install build bench-env ## run unit, integration and infrastructure tests
 	$(BIN)/pytest tests -n 2 --dist loadfile -q

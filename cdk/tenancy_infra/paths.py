@@ -10,6 +10,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "functions"
 LAYER_DIR = ROOT / ".build" / "layer"
 LAYER_STAMP = LAYER_DIR / ".built"
+ENGINE_LAYER_DIR = ROOT / ".build" / "engine-layer"
+ENGINE_LAYER_STAMP = ENGINE_LAYER_DIR / ".built"
 SILO_TEMPLATES_DIR = ROOT / ".build" / "silo"
 CDK_JSON = ROOT / "cdk.json"
 
@@ -39,3 +41,12 @@ def layer_dir() -> Path:
             f"The Lambda layer is not built ({LAYER_DIR} is missing or incomplete): run `make build` first"
         )
     return LAYER_DIR
+
+
+def engine_layer_dir() -> Path:
+    """The built engine layer (topology Layer.ENGINE: DuckDB); `make build` produces it."""
+    if not ENGINE_LAYER_STAMP.exists() or not (ENGINE_LAYER_DIR / "python" / "duckdb").is_dir():
+        raise FileNotFoundError(
+            f"The engine layer is not built ({ENGINE_LAYER_DIR} is missing or incomplete): run `make build` first"
+        )
+    return ENGINE_LAYER_DIR

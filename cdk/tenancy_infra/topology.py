@@ -181,6 +181,19 @@ class ObjectCreatedTrigger:
     max_event_age_seconds: int = 3600
     async_retry_attempts: int = 2
 
+    def pattern(self, bucket_names: list[Any], bucket_name_prefixes: list[str]) -> dict[str, Any]:
+        """S3's `Object Created` events of these buckets (names, or name prefixes: silo buckets are
+        named by CloudFormation) whose key starts with `key_prefix` and ends with `key_suffix`
+        (one `wildcard` matcher: the matchers of a field's list are alternatives, never both)."""
+        return {
+            "source": ["aws.s3"],
+            "detail-type": ["Object Created"],
+            "detail": {
+                "bucket": {"name": [*bucket_names, *({"prefix": p} for p in bucket_name_prefixes)]},
+                "object": {"key": [{"wildcard": f"{self.key_prefix}*{self.key_suffix}"}]},
+            },
+        }
+
 
 @dataclass(frozen=True)
 class InvokeTrigger:

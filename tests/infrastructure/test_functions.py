@@ -11,6 +11,9 @@ from tenancy_infra.topology import (
     FUNCTIONS,
     LAMBDA_PYTHON,
     FunctionSpec,
+    Layer,
+    Network,
+    ObjectCreatedTrigger,
     RuleTrigger,
     ScheduleTrigger,
     StreamTrigger,
@@ -19,6 +22,8 @@ from tests.infrastructure.synth import APP_NAME, STAGE, Synthesized
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE_CONSUMERS = [spec for spec in FUNCTIONS if isinstance(spec.trigger, RuleTrigger)]
+# Rules on the default bus for S3's Object Created events: retried and dead-lettered like the above.
+OBJECT_CONSUMERS = [spec for spec in FUNCTIONS if isinstance(spec.trigger, ObjectCreatedTrigger)]
 STREAM_CONSUMERS = [spec for spec in FUNCTIONS if isinstance(spec.trigger, StreamTrigger)]
 SCHEDULED = [spec for spec in FUNCTIONS if isinstance(spec.trigger, ScheduleTrigger)]
 
@@ -54,10 +59,15 @@ def test_function_runtime_code_and_limits(synthesized: Synthesized, spec: Functi
     assert properties["Timeout"] == spec.timeout_seconds
     assert properties["MemorySize"] == spec.memory_mb
     assert properties["Architectures"] == ["x86_64"]
-    assert properties["TracingConfig"] == {"Mode": "Active"}
+    if spec.network is Network.ISOLATED:  # no route to X-Ray, no X-Ray permission
+        assert "TracingConfig" not in properties
+    else:
+        assert properties["TracingConfig"] == {"Mode": "Active"}
     assert properties["Description"] == spec.description
     layer_id = synthesized.logical_id(synthesized.stack.layer)
-    assert properties["Layers"] == [{"Ref": layer_id}]
+    engine_id = synthesized.logical_id(synthesized.stack.engine_layer)
+    expected = [{"Ref": layer_id}] + ([{"Ref": engine_id}] if Layer.ENGINE in spec.layers else [])
+    assert sorted(properties["Layers"], key=str) == sorted(expected, key=str)
 
 
 @pytest.mark.parametrize("spec", FUNCTIONS, ids=lambda spec: spec.name)
@@ -91,6 +101,7 @@ def test_function_environment(synthesized: Synthesized, spec: FunctionSpec) -> N
         "TENANT_ACCESS_ROLE_ARN": {"Fn::GetAtt": [synthesized.logical_id(stack.tenant_access_role), "Arn"]},
         "SECRETS_KMS_KEY_ID": {"Fn::GetAtt": [synthesized.logical_id(stack.secrets_key), "Arn"]},
         "PLANS": "",  # no `plans` context: the shipped plans as they are
+        "CARD_EXECUTOR_FUNCTION_NAME": f"{APP_NAME}-{STAGE}-card-executor",
     }
     # Every variable the topology asks for is one this test knows the value of.
     assert set(spec.environment) <= set(resource_values) | {"SILO_TEMPLATE_URL"}
@@ -142,7 +153,8 @@ def test_function_logs_to_its_own_log_group_with_retention(
 
 
 def test_layer_is_the_built_shared_layer_for_the_same_runtime(synthesized: Synthesized) -> None:
-    [layer] = synthesized.resources("AWS::Lambda::LayerVersion").values()
+    layer = synthesized.template["Resources"][synthesized.logical_id(synthesized.stack.layer)]
+    assert len(synthesized.resources("AWS::Lambda::LayerVersion")) == 2  # shared and engine
     assert layer["Properties"]["CompatibleRuntimes"] == [f"python{LAMBDA_PYTHON}"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["x86_64"]
     staged = synthesized.staged_asset(layer["Properties"]["Content"]["S3Key"])
@@ -186,10 +198,10 @@ def test_rule_matches_exactly_the_topology_pattern(synthesized: Synthesized, spe
     assert properties["State"] == "ENABLED"
 
 
-@pytest.mark.parametrize("spec", RULE_CONSUMERS, ids=lambda spec: spec.name)
+@pytest.mark.parametrize("spec", RULE_CONSUMERS + OBJECT_CONSUMERS, ids=lambda spec: spec.name)
 def test_rule_target_retries_and_dead_letters(synthesized: Synthesized, spec: FunctionSpec) -> None:
     trigger = spec.trigger
-    assert isinstance(trigger, RuleTrigger)
+    assert isinstance(trigger, RuleTrigger | ObjectCreatedTrigger)
     rule = synthesized.template["Resources"][synthesized.logical_id(synthesized.stack.rules[spec.name])]
     [target] = rule["Properties"]["Targets"]
     assert target["Arn"] == function_arn(synthesized, spec)
@@ -211,12 +223,12 @@ def test_rule_target_retries_and_dead_letters(synthesized: Synthesized, spec: Fu
     assert allow["Condition"]["ArnEquals"]["aws:SourceArn"] == rule_arn
 
 
-@pytest.mark.parametrize("spec", RULE_CONSUMERS, ids=lambda spec: spec.name)
+@pytest.mark.parametrize("spec", RULE_CONSUMERS + OBJECT_CONSUMERS, ids=lambda spec: spec.name)
 def test_function_errors_are_retried_by_async_invoke_then_dead_lettered(
     synthesized: Synthesized, spec: FunctionSpec
 ) -> None:
     trigger = spec.trigger
-    assert isinstance(trigger, RuleTrigger)
+    assert isinstance(trigger, RuleTrigger | ObjectCreatedTrigger)
     [config] = [
         c["Properties"]
         for c in synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
@@ -230,7 +242,9 @@ def test_function_errors_are_retried_by_async_invoke_then_dead_lettered(
 
 def test_every_dead_letter_queue_is_encrypted_and_ssl_only(synthesized: Synthesized) -> None:
     queues = synthesized.resources("AWS::SQS::Queue")
-    assert len(queues) == len(STREAM_CONSUMERS) + 2 * len(RULE_CONSUMERS) + len(SCHEDULED)
+    assert len(queues) == (
+        len(STREAM_CONSUMERS) + 2 * len(RULE_CONSUMERS) + 2 * len(OBJECT_CONSUMERS) + len(SCHEDULED)
+    )
     policies = [p["Properties"] for p in synthesized.resources("AWS::SQS::QueuePolicy").values()]
     for queue_id, queue in queues.items():
         assert queue["Properties"]["SqsManagedSseEnabled"] is True, queue_id

@@ -335,6 +335,7 @@ def granted_access(synthesized: Synthesized, function: str) -> set[Access]:
         Access.SILO_STACKS: {"CreateSiloStacks", "ManageSiloStacks", "PassSiloStackRole"} <= sids,
         Access.SILO_BUCKETS_EMPTY: {"SiloBucketListing", "SiloBucketObjects"} <= sids,
         Access.SILO_TEMPLATE_READ: "ReadSiloTemplate" in sids,
+        Access.CARD_EXECUTOR_INVOKE: "lambda:InvokeFunction" in actions,
     }
     assert set(evidence) == set(Access), "every Access needs its evidence here"
     return {access for access, seen in evidence.items() if seen}

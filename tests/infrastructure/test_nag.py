@@ -33,13 +33,18 @@ def findings(scope: IConstruct) -> set[tuple[str, str]]:
 
 
 def acknowledgements(scope: IConstruct) -> dict[tuple[str, str], str]:
-    """(rule id, construct path) -> reason, for every acknowledgement recorded under `scope`."""
+    """(rule id, construct path) -> reason, for every AwsSolutions acknowledgement recorded under
+    `scope`. CDK's constructs acknowledge rules of its own template validator themselves
+    (`CloudFormation-Validate::...`: the stack's Fn::GetAZs of the isolated VPC, W3010; the flow
+    log's camelCase DestinationOptions, F3002/F3003): those are not the app's."""
     acknowledged: dict[tuple[str, str], str] = {}
     for construct in scope.node.find_all():
         for entry in construct.node.metadata:
             if entry.type == cdk.Validations.ACKNOWLEDGED_RULES_METADATA_KEY:
                 for rule_id, reason in entry.data.items():
                     rule = re.sub(r"^annotation::", "", rule_id, flags=re.IGNORECASE)
+                    if rule.startswith("CloudFormation-Validate::"):
+                        continue
                     acknowledged[(rule, construct.node.path)] = reason
     return acknowledged
 

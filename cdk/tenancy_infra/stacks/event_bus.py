@@ -1,5 +1,7 @@
 """EventBusAndRules: the app's custom event bus, and one rule per topology RuleTrigger delivering the
-matching lifecycle events to its function (delivery DLQ, async retries, failure DLQ)."""
+matching lifecycle events to its function (delivery DLQ, async retries, failure DLQ); and one rule
+on the account's default bus per ObjectCreatedTrigger, delivering S3's `Object Created` events of the
+pooled bucket and the silo buckets the same way."""
 
 from __future__ import annotations
 
@@ -11,12 +13,13 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from tenancy.common.names import EVENT_BUS_SUFFIX
 
-from ..topology import FUNCTIONS, FunctionSpec, RuleTrigger
+from ..topology import FUNCTIONS, FunctionSpec, ObjectCreatedTrigger, RuleTrigger
 from .concern import Concern, camel
 from .functions import dead_letter_queue
 from .naming import Naming
@@ -47,12 +50,44 @@ class EventBusAndRules(Concern):
         self.dead_letter_queues: dict[str, sqs.Queue] = {}  # per function: its failure DLQ
         self.delivery_dead_letter_queues: dict[str, sqs.Queue] = {}  # per function: its rule's DLQ
 
-    def add_rules(self, functions: Mapping[str, lambda_.Function]) -> None:
+    def add_rules(self, functions: Mapping[str, lambda_.Function], *, pool_bucket: s3.IBucket) -> None:
         for spec in FUNCTIONS:
-            if isinstance(spec.trigger, RuleTrigger):
-                self._rule_target(spec, spec.trigger, functions[spec.name])
+            trigger = spec.trigger
+            if isinstance(trigger, RuleTrigger):
+                self._rule_target(
+                    spec,
+                    trigger,
+                    functions[spec.name],
+                    description=f"{', '.join(trigger.detail_types)} -> {spec.name}",
+                    event_bus=self.event_bus,
+                    pattern=trigger.pattern(self.naming.app_name),
+                )
+            elif isinstance(trigger, ObjectCreatedTrigger):
+                # The pooled bucket by its name, silo buckets by the prefix CloudFormation names them
+                # with (<app>-<stage>-tenant-<tenantId>-bucket-<suffix>); the default bus, where S3
+                # sends its events.
+                self._rule_target(
+                    spec,
+                    trigger,
+                    functions[spec.name],
+                    description=(
+                        f"S3 Object Created {trigger.key_prefix}*{trigger.key_suffix} (pool and silo "
+                        f"buckets) -> {spec.name}"
+                    ),
+                    event_bus=None,
+                    pattern=trigger.pattern([pool_bucket.bucket_name], [self.naming.silo_prefix]),
+                )
 
-    def _rule_target(self, spec: FunctionSpec, trigger: RuleTrigger, function: lambda_.Function) -> None:
+    def _rule_target(
+        self,
+        spec: FunctionSpec,
+        trigger: RuleTrigger | ObjectCreatedTrigger,
+        function: lambda_.Function,
+        *,
+        description: str,
+        event_bus: events.IEventBus | None,
+        pattern: dict[str, Any],
+    ) -> None:
         construct_id = camel(spec.name)
         delivery_dlq = dead_letter_queue(
             self.stack,
@@ -71,9 +106,9 @@ class EventBusAndRules(Concern):
             self.stack,
             f"{trigger.rule}Rule",
             rule_name=self.naming.resource(trigger.rule),
-            description=f"{', '.join(trigger.detail_types)} -> {spec.name}",
-            event_bus=self.event_bus,
-            event_pattern=event_pattern(trigger.pattern(self.naming.app_name)),
+            description=description,
+            event_bus=event_bus,
+            event_pattern=event_pattern(pattern),
         )
         # EventBridge retries only failed deliveries (throttling, missing permission); the function's
         # own errors are retried by Lambda's asynchronous invocation, configured below.

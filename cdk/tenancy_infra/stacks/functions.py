@@ -1,5 +1,7 @@
-"""Functions: one Lambda per topology FunctionSpec with the shared layer, its own execution role and
-log group, and the DynamoDB stream triggers (with their dead-letter queues).
+"""Functions: one Lambda per topology FunctionSpec with the shared layer (and the layers its spec
+names: Layer.ENGINE), its own execution role and log group, its network (Network.ISOLATED: the
+IsolatedNetwork's subnets and no-egress security group), and the DynamoDB stream triggers (with
+their dead-letter queues).
 
 The other triggers are wired by the concern that owns their source: API routes by ControlApi and
 AppApi, EventBridge rules by EventBusAndRules, the schedule by ReconcilerSchedule.
@@ -9,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import ArnFormat, Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
@@ -21,15 +24,26 @@ from constructs import Construct
 from tenancy.common.names import METRICS_NAMESPACE
 
 from .. import paths
-from ..topology import FUNCTIONS, LAMBDA_PYTHON, FunctionSpec, StreamTrigger, TableSpec
+from ..topology import FUNCTIONS, LAMBDA_PYTHON, FunctionSpec, Layer, Network, StreamTrigger, TableSpec
 from .cfn import cfn, default_policy
 from .concern import Concern, camel
 from .nag import acknowledge, acknowledge_wildcard
 from .naming import Naming
+from .network import IsolatedNetwork
 
 LOG_LEVEL = "INFO"
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 DLQ_RETENTION = Duration.days(14)
+# What Lambda does with the execution role to attach a function to a VPC's subnets (its ENIs): the
+# actions of the AWSLambdaVPCAccessExecutionRole managed policy.
+VPC_ATTACHMENT_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
+    "ec2:DeleteNetworkInterface",
+    "ec2:AssignPrivateIpAddresses",
+    "ec2:UnassignPrivateIpAddresses",
+)
 
 
 def lambda_runtime() -> lambda_.Runtime:
@@ -76,6 +90,20 @@ class Functions(Concern):
             compatible_runtimes=[self.runtime],
             compatible_architectures=[lambda_.Architecture.X86_64],
         )
+        # Heavy dependencies in layers of their own, attached only to the functions naming them.
+        self.engine_layer = lambda_.LayerVersion(
+            self.stack,
+            "EngineLayer",
+            layer_version_name=naming.resource("engine"),
+            description="DuckDB: CSV import and Parquet reads (built by `make build`)",
+            code=lambda_.Code.from_asset(str(paths.engine_layer_dir()), exclude=[".built"]),
+            compatible_runtimes=[self.runtime],
+            compatible_architectures=[lambda_.Architecture.X86_64],
+        )
+        self.extra_layers: dict[Layer, lambda_.LayerVersion] = {Layer.ENGINE: self.engine_layer}
+        self.network: IsolatedNetwork | None = None
+        if any(spec.network is Network.ISOLATED for spec in FUNCTIONS):
+            self.network = IsolatedNetwork(self.stack, "IsolatedNetwork", naming=naming)
         self.roles: dict[str, iam.Role] = {spec.name: self._execution_role(spec) for spec in FUNCTIONS}
         self.functions: dict[str, lambda_.Function] = {}
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
@@ -117,6 +145,10 @@ class Functions(Concern):
             removal_policy=RemovalPolicy.DESTROY,
         )
         log_group.grant_write(role)
+        isolated = spec.network is Network.ISOLATED
+        network: dict[str, object] = {}
+        if isolated:
+            network = self._isolate(spec, role)
         function = lambda_.Function(
             self.stack,
             construct_id,
@@ -130,11 +162,14 @@ class Functions(Concern):
             handler=spec.handler,
             timeout=Duration.seconds(spec.timeout_seconds),
             memory_size=spec.memory_mb,
-            layers=[self.layer],
-            tracing=lambda_.Tracing.ACTIVE,
+            layers=[self.layer, *(self.extra_layers[layer] for layer in spec.layers)],
+            # An isolated function has no route to X-Ray (its daemon sends from the function's own
+            # network) and its role holds no X-Ray permission: no tracing.
+            tracing=lambda_.Tracing.DISABLED if isolated else lambda_.Tracing.ACTIVE,
             role=role,
             log_group=log_group,
             environment=environment,
+            **network,  # type: ignore[arg-type]
         )
         acknowledge(
             cfn(function),
@@ -145,6 +180,17 @@ class Functions(Concern):
             "toolchain has python3.13. It is a supported runtime; move topology.LAMBDA_PYTHON and the "
             "Makefile together where the newer interpreter is available.",
         )
+        if isolated:
+            acknowledge_wildcard(
+                default_policy(role),
+                "Resource",
+                "*",
+                "The ec2 network-interface actions Lambda performs with the execution role to attach "
+                "the function to its isolated subnets (ec2:Describe* support no resource-level "
+                "permission); a Deny on lambda:SourceFunctionArn withholds them from the function's own "
+                "code, which has no route to the EC2 API anyway.",
+            )
+            return function
         star_reason = (
             "xray:PutTraceSegments and xray:PutTelemetryRecords (active tracing) do not support "
             "resource-level permissions"
@@ -153,6 +199,46 @@ class Functions(Concern):
             star_reason += ", nor does dynamodb:ListStreams, which the DynamoDB event source needs"
         acknowledge_wildcard(default_policy(role), "Resource", "*", star_reason + ".")
         return function
+
+    def _isolate(self, spec: FunctionSpec, role: iam.Role) -> dict[str, object]:
+        """Network.ISOLATED: the function's VPC settings, and the one thing its role needs for them.
+
+        The function has no AWS permission of its own and no route anywhere: its subnets have no
+        NAT, no internet gateway and no VPC endpoint, and its security group no egress rule. Its
+        role holds its log group (written by Lambda) and the ec2 network-interface actions Lambda
+        itself performs with the role to place the function's ENIs in the subnets, each denied to
+        requests made by the function's code (`lambda:SourceFunctionArn` is set on exactly those):
+        nothing the code itself could use, even if it had a route to the EC2 API.
+        """
+        assert self.network is not None
+        function_arn = Stack.of(self).format_arn(
+            service="lambda",
+            resource="function",
+            resource_name=self.naming.function(spec),
+            arn_format=ArnFormat.COLON_RESOURCE_NAME,
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="LambdaAttachesTheFunctionToItsSubnets",
+                actions=list(VPC_ATTACHMENT_ACTIONS),
+                resources=["*"],
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="NotToTheFunctionsCode",
+                effect=iam.Effect.DENY,
+                actions=list(VPC_ATTACHMENT_ACTIONS),
+                resources=["*"],
+                conditions={"ArnEquals": {"lambda:SourceFunctionArn": function_arn}},
+            )
+        )
+        return {
+            "vpc": self.network.vpc,
+            "vpc_subnets": ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+            "security_groups": [self.network.security_group],
+            "allow_public_subnet": False,
+        }
 
     def add_stream_sources(self, tables: Mapping[TableSpec, dynamodb.Table]) -> None:
         """Every StreamTrigger: the table's stream as an event source, failed batches to a DLQ."""

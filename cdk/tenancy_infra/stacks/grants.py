@@ -16,12 +16,13 @@ from typing import assert_never
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_assets as s3_assets
 
 from tenancy.common.names import DISCOVERY_PARAMETERS, pool_prefix
 
-from ..topology import FUNCTIONS, Access
+from ..topology import FUNCTIONS, Access, InvokeTrigger
 from .cfn import default_policy
 from .nag import acknowledge_wildcard
 from .naming import Naming
@@ -94,6 +95,24 @@ class Targets:
     tenant_access_role: iam.Role
     silo_stack_role: iam.Role
     silo_template: s3_assets.Asset
+    card_executor: lambda_.IFunction
+
+
+def card_executor_callers() -> list[str]:
+    """The functions declaring Access.CARD_EXECUTOR_INVOKE, which must be exactly the callers of the
+    card executor's InvokeTrigger (one function, `card_executor`)."""
+    declared = sorted(spec.name for spec in FUNCTIONS if Access.CARD_EXECUTOR_INVOKE in spec.access)
+    invoked = [spec for spec in FUNCTIONS if isinstance(spec.trigger, InvokeTrigger)]
+    if [spec.name for spec in invoked] != ["card_executor"]:
+        raise ValueError("the card executor is the one InvokeTrigger function, `card_executor`")
+    trigger = invoked[0].trigger
+    assert isinstance(trigger, InvokeTrigger)
+    if declared != sorted(trigger.callers):
+        raise ValueError(
+            f"{Access.CARD_EXECUTOR_INVOKE} is declared by {declared}, but card_executor's callers "
+            f"are {sorted(trigger.callers)}"
+        )
+    return declared
 
 
 def tenant_access_trusted(roles: Mapping[str, iam.Role]) -> list[iam.Role]:
@@ -114,6 +133,7 @@ def tenant_access_trusted(roles: Mapping[str, iam.Role]) -> list[iam.Role]:
 
 def grant_functions(roles: Mapping[str, iam.Role], to: Targets) -> None:
     """Every function's declared access, in the order declared."""
+    card_executor_callers()
     for spec in FUNCTIONS:
         if len(set(spec.access)) != len(spec.access):
             raise ValueError(f"function {spec.name!r} declares an access twice")
@@ -239,6 +259,9 @@ def grant(role: iam.Role, access: Access, to: Targets) -> None:
                 ["s3:GetObject"],
                 to.silo_template.bucket.arn_for_objects(to.silo_template.s3_object_key),
             )
+        case Access.CARD_EXECUTOR_INVOKE:
+            # The function itself (no `:*` for versions or aliases: it is invoked unqualified).
+            _statement(role, "InvokeCardExecutor", ["lambda:InvokeFunction"], to.card_executor.function_arn)
         case _:
             assert_never(access)
 

@@ -25,6 +25,7 @@ from .. import paths
 from ..topology import APP_TABLE
 from .nag import acknowledge
 from .naming import silo_stack_id
+from .storage import send_events_to_event_bridge
 from .tables import build_table
 
 # Stack names are `<app>-<stage>-tenant-<tenantId>`: CloudFormation allows letters, digits and hyphens.
@@ -62,6 +63,8 @@ class SiloTenantStack(cdk.Stack):
         # Short logical ids keep CloudFormation's generated names (`<stack>-<logicalid>-<suffix>`)
         # readable and keep the `<app>-<stage>-tenant-` prefix the IAM policies are scoped to.
         _cfn(bucket).override_logical_id("Bucket")
+        # Its uploads reach the main stack's ObjectCreatedTrigger rules (default bus) as the pool's do.
+        send_events_to_event_bridge(bucket)
         acknowledge(
             _cfn(bucket),
             "AwsSolutions-S1",

@@ -53,6 +53,9 @@ class SiloProvisioning(Concern):
                     "s3:GetBucketPolicy",
                     "s3:PutBucketPolicy",
                     "s3:DeleteBucketPolicy",
+                    # the bucket's EventBridge notifications (NotificationConfiguration)
+                    "s3:GetBucketNotification",
+                    "s3:PutBucketNotification",
                 ],
                 resources=[naming.silo_buckets_arn()],
             )

@@ -6,7 +6,17 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from .cfn import cfn
 from .concern import Concern
+
+# S3 sends the bucket's events to EventBridge (the account's default bus), where the
+# ObjectCreatedTrigger rules pick theirs (the dataset uploads). Set on the CloudFormation property,
+# not with Bucket(event_bridge_enabled=True), which goes through a custom-resource Lambda.
+EVENT_BRIDGE_PROPERTY = "NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled"
+
+
+def send_events_to_event_bridge(bucket: s3.Bucket) -> None:
+    cfn(bucket).add_property_override(EVENT_BRIDGE_PROPERTY, True)
 
 
 class Storage(Concern):
@@ -34,3 +44,4 @@ class Storage(Concern):
             server_access_logs_prefix="tenant-bucket/",
             removal_policy=RemovalPolicy.RETAIN,
         )
+        send_events_to_event_bridge(self.tenant_bucket)

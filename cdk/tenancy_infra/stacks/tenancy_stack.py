@@ -9,8 +9,9 @@ One construct per concern, composed here:
 - `SiloProvisioning` (silo_provisioning.py): the silo template as an S3 asset and the CloudFormation
   service role silo tenants' stacks are created with
 - `Identity` (identity.py): the tenant users' Cognito user pool and app client
-- `Functions` (functions.py): one Lambda per FunctionSpec (shared layer, explicit role and log
-  group) and the control-table stream trigger
+- `Functions` (functions.py): one Lambda per FunctionSpec (shared layer and the engine layer where
+  named, explicit role and log group, the isolated network of `Network.ISOLATED`: network.py) and
+  the control-table stream trigger
 - `TenantAccess` (tenant_access.py): the role every app API data call goes through
 - `ControlApi` (control_api.py) and `AppApi` (app_api.py, with its REQUEST authorizer and WAF)
 - `ReconcilerSchedule` (reconciler.py): the reconciler's schedule
@@ -34,7 +35,7 @@ from constructs import Construct
 
 from tenancy.contracts.plans import StagePlans
 
-from ..topology import APP_API, CONTROL_API, FUNCTIONS, USER_POOL, ApiTrigger, AuthorizerTrigger
+from ..topology import APP_API, CONTROL_API, FUNCTIONS, USER_POOL, ApiTrigger, AuthorizerTrigger, function
 from .app_api import AppApi
 from .concern import camel
 from .control_api import ControlApi
@@ -119,6 +120,7 @@ class TenancyStack(cdk.Stack):
                 TENANT_ACCESS_ENV: tenant_access.role.role_arn,
                 "SECRETS_KMS_KEY_ID": tenant_access.secrets_key.key_arn,
                 "PLANS": stage_plans_setting(self.node.try_get_context("plans")),
+                "CARD_EXECUTOR_FUNCTION_NAME": naming.function(function("card_executor")),
             }
         )
         grant_functions(
@@ -135,13 +137,14 @@ class TenancyStack(cdk.Stack):
                 tenant_access_role=tenant_access.role,
                 silo_stack_role=silo.stack_role,
                 silo_template=silo.template,
+                card_executor=functions.functions["card_executor"],
             ),
         )
 
         # --- triggers -------------------------------------------------------------------------
         control_api = ControlApi(self, "ControlPlaneApi", naming=naming, functions=functions.functions)
         functions.add_stream_sources(tables.by_spec)
-        bus.add_rules(functions.functions)
+        bus.add_rules(functions.functions, pool_bucket=storage.tenant_bucket)
         app_api = AppApi(
             self,
             "ApplicationPlaneApi",
@@ -187,6 +190,8 @@ class TenancyStack(cdk.Stack):
         self.user_pool_risk_configuration = identity.risk_configuration
         self.runtime = functions.runtime
         self.layer = functions.layer
+        self.engine_layer = functions.engine_layer
+        self.isolated_network = functions.network
         self.functions = functions.functions
         self.roles = functions.roles
         self.tenant_access_role = tenant_access.role
