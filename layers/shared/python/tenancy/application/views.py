@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from tenancy.application.agents.models import Agent
+from tenancy.application.analytics.models import CardResult, DashboardRender
 from tenancy.application.audit.models import AuditEntry
 from tenancy.application.cards.models import Card
 from tenancy.application.configuration.models import Config
@@ -34,4 +35,6 @@ VIEWS: dict[str, type[BaseModel]] = {
     "Share": Share,
     "SharedDashboard": SharedDashboard,
     "Card": Card,
+    "CardResult": CardResult,
+    "DashboardRender": DashboardRender,
 }
