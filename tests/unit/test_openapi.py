@@ -146,7 +146,16 @@ STATUSES = {
         "PATCH /cards/{cardId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
         "DELETE /cards/{cardId}": {204, 401, 403, 404, 409, 422},
     },
+    # card execution (analytics_api, on the app API): 404 a card or dashboard the caller may not
+    # read; 409 DATASET_NOT_READY; 413 also CARD_INPUT_TOO_LARGE; 422 also the card's own error
+    # (CARD_ERROR, CARD_TIMEOUT, ...); 502 EXECUTOR_FAILED. A render answers each card's error in it.
+    "analytics_api": {
+        "POST /cards/{cardId}/execute": {200, 400, 401, 403, 404, 409, 413, 415, 422, 502},
+        "POST /cards/preview": {200, 400, 401, 403, 409, 413, 415, 422, 502},
+        "POST /dashboards/{dashboardId}/render": {200, 400, 401, 403, 404, 413, 415, 422},
+    },
 }
+RATE_LIMITED = ("app_api", "analytics_api")  # the APIs on the app API: every request is limited first
 
 
 @pytest.mark.parametrize("name", list(STATUSES))
@@ -158,7 +167,7 @@ def test_every_operation_documents_the_statuses_it_answers(
     }
     # every app API request passes the request limiter first: each operation also answers 429
     limited = {
-        label: {*codes, 429} if name == "app_api" else codes for label, codes in STATUSES[name].items()
+        label: {*codes, 429} if name in RATE_LIMITED else codes for label, codes in STATUSES[name].items()
     }
     assert documented == limited
 
@@ -235,7 +244,8 @@ def test_creates_link_to_the_operations_on_what_they_created(docs: dict[str, dic
 
 def test_every_app_operation_documents_the_rate_limit(docs: dict[str, dict[str, Any]]) -> None:
     ratelimit = {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
-    for label, operation in operations(docs["app_api"]).items():
+    app_operations = {**operations(docs["app_api"]), **operations(docs["analytics_api"])}
+    for label, operation in app_operations.items():
         answers = operation["responses"]
         assert set(answers["429"]["headers"]) == {"Retry-After", *ratelimit}, label
         assert schema_of(answers["429"]) == {"$ref": COMPONENTS + "ErrorResponse"}, label
