@@ -37,6 +37,7 @@ field is null; every column is nullable.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import json
 import math
@@ -224,14 +225,22 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _python_encoding(encoding: str) -> str:
-    return "utf-8-sig" if encoding == "utf-8" else encoding
+def _python_encoding(path: Path, encoding: str) -> str:
+    """Python's codec reading the file as DuckDB does: a UTF-8 BOM skipped, UTF-16 by its BOM or
+    else little-endian."""
+    if encoding == "utf-8":
+        return "utf-8-sig"
+    if encoding == "utf-16":
+        with open(path, "rb") as raw:
+            start = raw.read(2)
+        return "utf-16" if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-16-le"
+    return encoding
 
 
 def _records(path: Path, fmt: CsvFormat) -> Iterator[tuple[list[str], int]]:
     """The file's records as Python's csv module reads them (blank lines as empty records), each with
     the number of physical lines read so far: for the header and for a malformed row's line."""
-    with open(path, encoding=_python_encoding(fmt.encoding), errors="replace", newline="") as text:
+    with open(path, encoding=_python_encoding(path, fmt.encoding), errors="replace", newline="") as text:
         reader = csv.reader(text, delimiter=fmt.delimiter, quotechar='"', doublequote=True, strict=False)
         for record in reader:
             yield record, reader.line_num
@@ -326,46 +335,53 @@ def _load(connection: duckdb.DuckDBPyConnection, path: Path, fmt: CsvFormat, wid
         raise _csv_failure(error, path, fmt) from None
 
 
+def _classes() -> str:
+    """The most specific form each (trimmed) value `v` has: one CASE, so a value is tested only until
+    a form fits (cheap tests first: DuckDB's failing casts are its slowest path)."""
+    return (
+        f"CASE WHEN regexp_full_match(v, '{_INT}') THEN "
+        "CASE WHEN TRY_CAST(v AS BIGINT) IS NOT NULL THEN 'int' ELSE 'huge' END "
+        f"WHEN regexp_full_match(v, '{_FLOAT}') THEN 'float' "
+        "WHEN lower(v) IN ('true', 'false') THEN 'bool' "
+        f"WHEN v LIKE '____-__-__' AND regexp_full_match(v, '{_DATE}') "
+        "AND TRY_CAST(v AS DATE) IS NOT NULL THEN 'date' "
+        f"WHEN v LIKE '____-__-__%' AND regexp_full_match(v, '{_DATETIME}') "
+        "AND TRY_CAST(v AS TIMESTAMP) IS NOT NULL THEN 'datetime' "
+        "ELSE 'string' END"
+    )
+
+
+def _type_of(classes: set[str]) -> ColumnType:
+    """A column's type from the forms of its values (none: a column without a value is text)."""
+    if not classes or "string" in classes or "huge" in classes:
+        return ColumnType.STRING
+    for column_type, fits in (
+        (ColumnType.INT64, {"int"}),
+        (ColumnType.FLOAT64, {"int", "float"}),
+        (ColumnType.BOOL, {"bool"}),
+        (ColumnType.DATE, {"date"}),
+        (ColumnType.DATETIME, {"date", "datetime"}),
+    ):
+        if classes <= fits:
+            return column_type
+    return ColumnType.STRING
+
+
 def _infer(connection: duckdb.DuckDBPyConnection, width: int) -> list[ColumnType]:
-    """Each column's type from every one of its values (one aggregate query over the whole file)."""
-    aggregates = []
-    for i in range(1, width + 1):
-        value = f"trim(c{i})"
-        aggregates += [
-            f"count(c{i})",
-            f"count(*) FILTER (WHERE regexp_full_match({value}, '{_INT}') "
-            f"AND TRY_CAST({value} AS BIGINT) IS NOT NULL)",
-            f"count(*) FILTER (WHERE regexp_full_match({value}, '{_INT}') "
-            f"AND TRY_CAST({value} AS BIGINT) IS NULL)",
-            f"count(*) FILTER (WHERE regexp_full_match({value}, '{_FLOAT}'))",
-            f"count(*) FILTER (WHERE lower({value}) IN ('true', 'false'))",
-            f"count(*) FILTER (WHERE regexp_full_match({value}, '{_DATE}') "
-            f"AND TRY_CAST({value} AS DATE) IS NOT NULL)",
-            f"count(*) FILTER (WHERE regexp_full_match({value}, '{_DATETIME}') "
-            f"AND TRY_CAST({value} AS TIMESTAMP) IS NOT NULL)",
-        ]
-    # Every query here is built from internal names (c1..cn), quoted identifiers (_quoted) and the
-    # module's own patterns and temporary paths (_literal); values from the file never enter SQL text.
-    found = connection.execute(f"SELECT {', '.join(aggregates)} FROM raw").fetchone()  # noqa: S608
-    assert found is not None
-    types = []
-    for i in range(width):
-        values, ints, huge, floats, bools, dates, datetimes = found[i * 7 : i * 7 + 7]
-        if values == 0 or huge:
-            types.append(ColumnType.STRING)
-        elif ints == values:
-            types.append(ColumnType.INT64)
-        elif floats == values:
-            types.append(ColumnType.FLOAT64)
-        elif bools == values:
-            types.append(ColumnType.BOOL)
-        elif dates == values:
-            types.append(ColumnType.DATE)
-        elif datetimes == values:
-            types.append(ColumnType.DATETIME)
-        else:
-            types.append(ColumnType.STRING)
-    return types
+    """Each column's type from every one of its values: one query over the whole file (UNPIVOT
+    leaves nulls out), grouped by column and form."""
+    found = connection.execute(
+        f"SELECT name, {_classes()} AS form FROM (SELECT name, trim(value) AS v FROM "  # noqa: S608
+        "(UNPIVOT raw ON COLUMNS(*) INTO NAME name VALUE value)) GROUP BY ALL"
+    ).fetchall()
+    forms: dict[str, set[str]] = {f"c{i}": set() for i in range(1, width + 1)}
+    for name, form in found:
+        forms[name].add(form)
+    return [_type_of(forms[f"c{i}"]) for i in range(1, width + 1)]
+
+
+# Every query here is built from internal names (c1..cn), quoted identifiers (_quoted) and the
+# module's own patterns and temporary paths (_literal); values from the file never enter SQL text.
 
 
 def _typed(index: int, column_type: ColumnType) -> str:
