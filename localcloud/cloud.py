@@ -19,11 +19,24 @@ from localcloud.faults import Fault, Faults
 from localcloud.gateway import Gateway, serve
 from localcloud.livelog import LiveLog
 from localcloud.pumps import EventPump, StreamPump
-from localcloud.resources import LocalResources, create_resources, local_settings, settings_environ
+from localcloud.resources import (
+    LocalResources,
+    create_resources,
+    invoked_function_names,
+    local_settings,
+    settings_environ,
+)
 from localcloud.runtime import FunctionRuntime
 from localcloud.streams import StreamReader
 from tenancy.common.names import METRICS_NAMESPACE, resource_name
-from tenancy_infra.topology import FUNCTIONS, FunctionSpec, RuleTrigger, ScheduleTrigger, StreamTrigger
+from tenancy_infra.topology import (
+    FUNCTIONS,
+    FunctionSpec,
+    ObjectCreatedTrigger,
+    RuleTrigger,
+    ScheduleTrigger,
+    StreamTrigger,
+)
 
 REGION = "us-east-1"
 ACCESS_KEY = "test"
@@ -88,12 +101,14 @@ class Options:
 
 
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"})
+# S3 calls that create an object: a bucket with EventBridge notifications sends `Object Created`.
+S3_OBJECT_WRITES = frozenset({"PutObject", "CopyObject", "CompleteMultipartUpload"})
 STREAM, EVENTS = "stream", "events"
 
 
 class Activity:
     """Wakes idle pumps when a function makes a call that may give them work: a write to a table
-    with a stream wakes the stream pumps, a PutEvents the event pumps. Without it every pump polled
+    with a stream wakes the stream pumps, a PutEvents or an object written to S3 the event pumps. Without it every pump polled
     the endpoint many times a second, which kept an idle `make dev` busy and, under load, spent most
     of the AWS endpoint's time on empty polls."""
 
@@ -116,7 +131,7 @@ class Activity:
         client.meta.events.register("after-call", self._after_call)
 
     def _note(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-        if model.name == "PutEvents":
+        if model.name == "PutEvents" or model.name in S3_OBJECT_WRITES:
             context["localcloud_wakes"] = EVENTS
         elif model.name in DYNAMODB_WRITES and self.streamed_tables & _tables_of(params):
             context["localcloud_wakes"] = STREAM
@@ -206,6 +221,8 @@ class LocalCloud:
             lambda service: boto3.client(service, endpoint_url=self.endpoint), settings
         )
         os.environ.update(settings_environ(self.resources.settings))
+        # Lambda's Invoke API for InvokeTrigger functions is served by the gateway (gateway.py).
+        os.environ["AWS_ENDPOINT_URL_LAMBDA"] = self.api_url
 
         from tenancy.common.clients import client
         from tenancy.common.clients import reset as reset_clients
@@ -226,7 +243,14 @@ class LocalCloud:
         for spec in FUNCTIONS:  # warm every function once, as provisioned concurrency would
             runtime.module(spec.name)
         self._start_pumps(runtime)
-        gateway = Gateway(runtime, {ACCESS_KEY: SECRET_KEY}, self.log, admin=self._admin)
+        gateway = Gateway(
+            runtime,
+            {ACCESS_KEY: SECRET_KEY},
+            self.log,
+            admin=self._admin,
+            invoked_functions=invoked_function_names(opts.app_name, opts.stage),
+            region=REGION,
+        )
         self._servers.append(serve(gateway, opts.host, opts.api_port))  # last: healthy means ready
 
     def _start_pumps(self, runtime: FunctionRuntime) -> None:
@@ -246,7 +270,7 @@ class LocalCloud:
                 )
                 pump = StreamPump(reader, runtime, spec, sqs, dlq, self.log, plan=self.faults.delivery)
                 self._loop(STREAM, f"stream:{spec.name}", pump.pump)
-            elif isinstance(spec.trigger, RuleTrigger):
+            elif isinstance(spec.trigger, RuleTrigger | ObjectCreatedTrigger):
                 events = EventPump(
                     boto3.client("sqs", endpoint_url=self.endpoint),
                     self.resources.function_queues[spec.name],

@@ -3,24 +3,44 @@ runs the route's function in-process, and its response is returned as API Gatewa
 
 IAM-authorized routes require a valid SigV4 signature for the local credentials (403 otherwise),
 exactly as the deployed control plane does.
+
+The same port serves Lambda's Invoke API (`POST /2015-03-31/functions/<name>/invocations`,
+RequestResponse) for the functions with an InvokeTrigger (the card executor): the local cloud sets
+AWS_ENDPOINT_URL_LAMBDA to it, so `client("lambda").invoke(...)` runs the function in-process as
+Lambda would run it. SigV4 (service `lambda`) is checked; an unknown function, or one not invoked
+that way, is Lambda's 404 ResourceNotFoundException; a function error is a 200 with
+`X-Amz-Function-Error: Unhandled` and Lambda's error payload.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
+import traceback
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from localcloud.apigateway import AuthorizerCache, apply_authorizer, match_route, rest_proxy_event
 from localcloud.runtime import FunctionRuntime, Invocation
 from localcloud.sigv4 import SignatureError, verify
-from tenancy_infra.topology import FUNCTIONS, ApiTrigger, AuthorizerTrigger, FunctionSpec
+from tenancy_infra.topology import (
+    FUNCTIONS,
+    ApiTrigger,
+    AuthorizerTrigger,
+    FunctionSpec,
+    InvokeTrigger,
+    function,
+)
 
 MAX_PAYLOAD_BYTES = 10 * 1024 * 1024  # API Gateway's own limit
+# Lambda's synchronous invocation payloads (request and response): 6 MB.
+MAX_INVOKE_PAYLOAD_BYTES = 6 * 1024 * 1024
+_INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
+ACCOUNT_ID = "123456789012"
 Observer = Callable[[Invocation, str, Any], None]
 AdminHandler = Callable[[str, str, bytes], tuple[int, dict[str, Any]]]
 
@@ -37,12 +57,20 @@ class Gateway:
         observe: Observer,
         admin: AdminHandler | None = None,
         stage: str = "local",
+        invoked_functions: Mapping[str, str] | None = None,
+        region: str = "us-east-1",
     ) -> None:
         self.runtime = runtime
         self.secrets = secrets
         self.observe = observe
         self.admin = admin
         self.stage = stage
+        self.region = region
+        # Lambda Invoke: deployed function name -> topology name, for InvokeTrigger functions only.
+        self.invoked_functions = dict(invoked_functions or {})
+        for name in self.invoked_functions.values():
+            if not isinstance(function(name).trigger, InvokeTrigger):
+                raise ValueError(f"{name} is not invoked directly (no InvokeTrigger)")
         self.functions = api_functions()
         # As deployed: each authorizer's answers are cached per token for its result TTL.
         self.authorizer_caches = {
@@ -73,6 +101,9 @@ class Gateway:
         if split.path.startswith("/_localcloud/") and self.admin is not None:
             status, payload = self.admin(method, split.path, body)
             return _json(status, payload)
+        invoke = _INVOKE_PATH.match(split.path)
+        if invoke is not None and method == "POST":
+            return self._invoke(unquote(invoke["name"]), raw_path, headers, body)
         if len(body) > MAX_PAYLOAD_BYTES:
             return _json(413, {"message": "Request Too Long"})
         path = split.path
@@ -126,6 +157,80 @@ class Gateway:
             return _proxy_response(invocation.result)
         # API Gateway answers an unknown resource or method this way, before any authorization.
         return _json(403, {"message": "Missing Authentication Token"})
+
+    def _invoke(
+        self, name: str, raw_path: str, headers: Mapping[str, list[str]], body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Lambda's Invoke (RequestResponse) of an InvokeTrigger function, run in-process."""
+        single = {header: values[-1] for header, values in headers.items()}
+        lowered = {header.lower(): value for header, value in single.items()}
+        try:
+            verify(
+                method="POST",
+                url=f"http://{lowered.get('host', 'localhost')}{raw_path}",
+                headers=single,
+                body=body,
+                secrets=self.secrets,
+                service="lambda",
+            )
+        except SignatureError as bad_signature:
+            return _lambda_error(403, "InvalidSignatureException", str(bad_signature))
+        # A name, or an ARN (arn:aws:lambda:<region>:<account>:function:<name>[:qualifier]).
+        short = name.split(":function:", 1)[1].split(":", 1)[0] if ":function:" in name else name
+        spec_name = self.invoked_functions.get(short)
+        if spec_name is None:
+            arn = f"arn:aws:lambda:{self.region}:{ACCOUNT_ID}:function:{short}"
+            return _lambda_error(404, "ResourceNotFoundException", f"Function not found: {arn}")
+        invocation_type = lowered.get("x-amz-invocation-type", "RequestResponse")
+        if invocation_type != "RequestResponse":
+            return _lambda_error(
+                400,
+                "InvalidParameterValueException",
+                "the local cloud serves RequestResponse invocations only",
+            )
+        if len(body) > MAX_INVOKE_PAYLOAD_BYTES:
+            return _lambda_error(
+                413,
+                "RequestTooLargeException",
+                f"{len(body)} byte payload is too large for the RequestResponse invocation type "
+                f"(limit {MAX_INVOKE_PAYLOAD_BYTES} bytes)",
+            )
+        try:
+            event = json.loads(body or b"{}")
+        except ValueError:
+            return _lambda_error(
+                400, "InvalidRequestContentException", "Could not parse request body into json"
+            )
+        spec = function(spec_name)
+        invocation = self.runtime.invoke(spec.name, event, spec.timeout_seconds)
+        self.observe(invocation, "lambda invoke", event)
+        response_headers = [("Content-Type", "application/json"), ("X-Amz-Executed-Version", "$LATEST")]
+        if invocation.error is not None:
+            error = invocation.error
+            payload = {
+                "errorMessage": str(error),
+                "errorType": type(error).__name__,
+                "requestId": "",
+                "stackTrace": traceback.format_tb(error.__traceback__),
+            }
+            response_headers.append(("X-Amz-Function-Error", "Unhandled"))
+            return 200, response_headers, json.dumps(payload).encode()
+        result = json.dumps(invocation.result).encode()
+        if len(result) > MAX_INVOKE_PAYLOAD_BYTES:
+            payload = {
+                "errorMessage": f"Response payload size ({len(result)} bytes) exceeded maximum allowed "
+                f"payload size ({MAX_INVOKE_PAYLOAD_BYTES} bytes).",
+                "errorType": "Function.ResponseSizeTooLarge",
+            }
+            response_headers.append(("X-Amz-Function-Error", "Unhandled"))
+            return 200, response_headers, json.dumps(payload).encode()
+        return 200, response_headers, result
+
+
+def _lambda_error(status: int, code: str, message: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """An error of the Lambda API itself (botocore raises it as `code`)."""
+    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", code)]
+    return status, headers, json.dumps({"Type": "User", "message": message}).encode()
 
 
 def _json(status: int, payload: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:

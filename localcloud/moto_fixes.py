@@ -20,17 +20,28 @@
 - TransactWriteItems honours `ClientRequestToken` as DynamoDB does: the same token within ten
   minutes returns success without writing again (a retry of a transaction that committed), and the
   same token with other parameters is `IdempotentParameterMismatchException`.
+- A bucket created by CloudFormation (a silo tenant's stack) gets the template's
+  `NotificationConfiguration.EventBridgeConfiguration`: moto ignored it, so a silo tenant's uploads
+  never reached EventBridge.
+- A browser-style POST upload (a presigned POST) is held to its policy as S3 holds it: moto stored
+  whatever came. The policy's `content-length-range` (400 EntityTooLarge / EntityTooSmall), its
+  expiration, each condition on a form field (`{"key": ...}`, `["eq"|"starts-with", "$field", v]`)
+  and no form field the policy does not name (403 AccessDenied "Invalid according to Policy").
+  The signature itself is not checked (moto checks no signature).
 """
 
 from __future__ import annotations
 
+import base64
 import copy
+import datetime
 import functools
 import hashlib
 import json
 import threading
 import time
 from typing import Any
+from xml.sax.saxutils import escape
 
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item")
 _lock = threading.RLock()
@@ -295,6 +306,142 @@ def events_delivered_whole() -> None:
     EventTemplateParser._tenancy_whole = True  # type: ignore[attr-defined]
 
 
+def cloudformation_bucket_event_bridge() -> None:
+    from moto.s3.models import FakeBucket
+
+    if getattr(FakeBucket, "_tenancy_event_bridge", False):
+        return
+    original = FakeBucket.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def create_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        bucket = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        notifications = cloudformation_json.get("Properties", {}).get("NotificationConfiguration") or {}
+        enabled = (notifications.get("EventBridgeConfiguration") or {}).get("EventBridgeEnabled")
+        if enabled is True or str(enabled).lower() == "true":
+            bucket.set_notification_configuration({"EventBridgeConfiguration": {}})
+        return bucket
+
+    FakeBucket.create_from_cloudformation_json = classmethod(create_from_cloudformation_json)  # type: ignore[method-assign, assignment, arg-type]
+    FakeBucket._tenancy_event_bridge = True  # type: ignore[attr-defined]
+
+
+# Form fields S3 does not hold to the policy's conditions.
+_UNCONDITIONED_FIELDS = frozenset({"policy", "x-amz-signature", "file", "awsaccesskeyid", "signature"})
+
+
+def _s3_error(status: int, code: str, message: str, **extra: Any) -> tuple[int, dict[str, str], str]:
+    details = "".join(f"<{name}>{escape(str(value))}</{name}>" for name, value in extra.items())
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{escape(message)}</Message>{details}</Error>"
+    )
+    return status, {"content-type": "application/xml"}, body
+
+
+def post_policy_refusal(
+    form: dict[str, str], bucket: str, size: int, now: datetime.datetime | None = None
+) -> tuple[int, dict[str, str], str] | None:
+    """S3's answer to a POST upload its policy does not allow (None: allowed). `form`: the form's
+    fields (names as sent), `size`: the file's length."""
+    fields = {name.lower(): value for name, value in form.items()}
+    denied = "Invalid according to Policy: "
+    if "policy" not in fields:
+        return _s3_error(403, "AccessDenied", "Access Denied")
+    try:
+        policy = json.loads(base64.b64decode(fields["policy"]))
+        expiration = datetime.datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+        conditions = list(policy["conditions"])
+    except (ValueError, KeyError, TypeError):
+        return _s3_error(400, "InvalidPolicyDocument", "Invalid Policy: Invalid JSON.")
+    if (now or datetime.datetime.now(datetime.UTC)) > expiration:
+        return _s3_error(403, "AccessDenied", denied + "Policy expired.")
+    values = {**fields, "bucket": bucket}
+    named: set[str] = set()
+    for condition in conditions:
+        if isinstance(condition, dict):
+            [(field, expected)] = condition.items()
+            operator, field = "eq", field.lower()
+        elif isinstance(condition, list) and condition and condition[0] == "content-length-range":
+            _, low, high = condition
+            if size > int(high):
+                return _s3_error(
+                    400,
+                    "EntityTooLarge",
+                    "Your proposed upload exceeds the maximum allowed size",
+                    ProposedSize=size,
+                    MaxSizeAllowed=int(high),
+                )
+            if size < int(low):
+                return _s3_error(
+                    400,
+                    "EntityTooSmall",
+                    "Your proposed upload is smaller than the minimum allowed size",
+                    ProposedSize=size,
+                    MinSizeAllowed=int(low),
+                )
+            continue
+        elif isinstance(condition, list) and len(condition) == 3:
+            operator, field, expected = (
+                condition[0].lower(),
+                condition[1].lower().removeprefix("$"),
+                condition[2],
+            )
+        else:
+            return _s3_error(
+                400, "InvalidPolicyDocument", f"Invalid Policy: Invalid condition {condition!r}."
+            )
+        named.add(field)
+        actual = values.get(field)
+        held = actual is not None and (
+            actual == expected
+            if operator == "eq"
+            else operator == "starts-with" and actual.startswith(expected)
+        )
+        if not held:
+            return _s3_error(
+                403,
+                "AccessDenied",
+                denied + f'Policy Condition failed: ["{operator}", "${field}", "{expected}"]',
+            )
+    extra = sorted(
+        name
+        for name in fields
+        if name not in named | _UNCONDITIONED_FIELDS and not name.startswith("x-ignore-")
+    )
+    if extra:
+        return _s3_error(403, "AccessDenied", denied + f"Extra input fields: {', '.join(extra)}")
+    return None
+
+
+def post_uploads_held_to_their_policy() -> None:
+    from moto.s3.responses import S3Response
+
+    if getattr(S3Response, "_tenancy_post_policy", False):
+        return
+    original = S3Response._bucket_response_post
+
+    @functools.wraps(original)
+    def _bucket_response_post(self: Any, request: Any, bucket_name: str) -> Any:
+        form = {name: value for name, value in self.form_data.items()}
+        if "key" in form and not self.is_delete_keys():
+            body = self.raw_body
+            size = len(body.encode() if isinstance(body, str) else body or b"")
+            refused = post_policy_refusal(form, bucket_name, size)
+            if refused is not None:
+                return refused
+        return original(self, request, bucket_name)
+
+    S3Response._bucket_response_post = _bucket_response_post  # type: ignore[method-assign]
+    S3Response._tenancy_post_policy = True  # type: ignore[attr-defined]
+
+
 def apply() -> None:
     """Every fix above (transactions first, so the write lock wraps the faithful version)."""
     transactions_without_table_copies()
@@ -303,3 +450,5 @@ def apply() -> None:
     partition_local_queries()
     server_dispatch_once_per_host()
     events_delivered_whole()
+    cloudformation_bucket_event_bridge()
+    post_uploads_held_to_their_policy()

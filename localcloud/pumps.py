@@ -2,7 +2,9 @@
 
 - StreamPump: like a DynamoDB event source mapping with ReportBatchItemFailures: a batch is retried
   from the first failed record, at most `retry_attempts` times, then the failed records go to a DLQ.
-- EventPump: an EventBridge rule targets a queue per function (the server's own rule matching);
+- EventPump: an EventBridge rule targets a queue per function (the server's own rule matching; a
+  RuleTrigger's on the app's bus, an ObjectCreatedTrigger's on the default bus, where the S3 of the
+  AWS endpoint sends the `Object Created` events of buckets with EventBridge notifications);
   each event is invoked asynchronously as Lambda would (side by side, up to ASYNC_CONCURRENCY at
   once), retried `async_retry_attempts` times on function error, then sent to the function's DLQ.
   Lambda waits about a minute before the first retry and two before the second; the pump waits
@@ -19,8 +21,10 @@ delivered as it comes, never planned again.
 from __future__ import annotations
 
 import copy
+import datetime
 import json
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,7 +32,7 @@ from typing import Any
 
 from localcloud.runtime import FunctionRuntime, Invocation
 from localcloud.streams import StreamReader
-from tenancy_infra.topology import FunctionSpec, RuleTrigger, StreamTrigger
+from tenancy_infra.topology import FunctionSpec, ObjectCreatedTrigger, RuleTrigger, StreamTrigger
 
 Observer = Callable[[Invocation, str, Any], None]
 ASYNC_CONCURRENCY = 10  # asynchronous invocations a function runs at once (one poll's worth)
@@ -36,6 +40,8 @@ ASYNC_CONCURRENCY = 10  # asynchronous invocations a function runs at once (one 
 # repeats): Lambda's 1 and 2 minutes, as seconds.
 ASYNC_RETRY_DELAYS = (1, 2)
 REDELIVERY = "localcloud-redelivery"  # SQS message attribute of a copy the pump sent itself
+# The `id` moto gives every event its S3 sends (moto.events.utils._BASE_EVENT_MESSAGE).
+MOTO_S3_EVENT_ID = "17793124-05d4-b198-2fde-7ededc63b103"
 
 
 def _no_observer(invocation: Invocation, trigger: str, event: Any) -> None:
@@ -60,8 +66,15 @@ def _on_time(function: str, event: Any) -> Delivery:
 
 
 def as_delivered(event: dict[str, Any], queue_url: str) -> dict[str, Any]:
-    """The event as EventBridge delivers it: moto's default target input leaves out `account`."""
+    """The event as EventBridge delivers it: moto's default target input leaves out `account`; the
+    events moto's S3 sends carry `time` as epoch seconds (EventBridge: an ISO 8601 string) and one
+    fixed `id` for every event (EventBridge: one per event, the same in each copy delivered)."""
     event.setdefault("account", queue_url.rstrip("/").split("/")[-2])
+    if isinstance(event.get("time"), int | float):
+        at = datetime.datetime.fromtimestamp(event["time"], datetime.UTC)
+        event["time"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if event.get("source") == "aws.s3" and event.get("id") == MOTO_S3_EVENT_ID:
+        event["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, json.dumps(event, sort_keys=True)))
     return event
 
 
@@ -162,7 +175,7 @@ class EventPump:
         plan: Planner = _on_time,
         retry_delays: Sequence[int] = ASYNC_RETRY_DELAYS,
     ) -> None:
-        assert isinstance(spec.trigger, RuleTrigger)
+        assert isinstance(spec.trigger, RuleTrigger | ObjectCreatedTrigger)
         if not retry_delays or not all(0 <= d <= 43200 for d in retry_delays):
             raise ValueError("retry delays are SQS visibility timeouts: 0 to 43200 seconds, at least one")
         self._retry_delays = tuple(retry_delays)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tenancy.common.config import Settings
-from tenancy.common.names import TENANT_ACCESS_ROLE_SUFFIX, platform_parameter, resource_name
+from tenancy.common.names import TENANT_ACCESS_ROLE_SUFFIX, platform_parameter, resource_name, silo_stack_name
 from tenancy_infra.topology import (
     APP_TABLE,
     CONTROL_TABLE,
@@ -17,10 +17,13 @@ from tenancy_infra.topology import (
     PLATFORM_PARAMETERS,
     USAGE_TABLE,
     USER_POOL,
+    InvokeTrigger,
+    ObjectCreatedTrigger,
     RuleTrigger,
     StreamTrigger,
     UserPoolSpec,
     create_table_request,
+    function,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +37,8 @@ class LocalResources:
     settings: Settings
     function_queues: dict[str, str] = field(default_factory=dict)  # function -> event queue URL
     dead_letter_queues: dict[str, str] = field(default_factory=dict)  # function -> DLQ URL
-    rule_names: dict[str, str] = field(default_factory=dict)  # function -> rule name
+    rule_names: dict[str, str] = field(default_factory=dict)  # function -> rule name (its bus: rule_buses)
+    rule_buses: dict[str, str] = field(default_factory=dict)  # function -> the bus of its rule
 
 
 def silo_template_body() -> str:
@@ -46,11 +50,22 @@ def silo_template_body() -> str:
     return SILO_TEMPLATE.read_text()
 
 
+def invoked_function_names(app_name: str, stage: str) -> dict[str, str]:
+    """The deployed name (`<app>-<stage>-<suffix>`) of every InvokeTrigger function -> its topology name:
+    what a caller's Lambda Invoke names, and what the local cloud serves."""
+    return {
+        resource_name(app_name, stage, spec.resource_suffix): spec.name
+        for spec in FUNCTIONS
+        if isinstance(spec.trigger, InvokeTrigger)
+    }
+
+
 def local_settings(app_name: str, stage: str, region: str, **overrides: Any) -> Settings:
     return Settings(
         app_name=app_name,
         stage=stage,
         tenant_bucket_name=resource_name(app_name, stage, "tenants"),
+        card_executor_function_name=resource_name(app_name, stage, function("card_executor").resource_suffix),
         silo_template_url=(
             f"https://s3.{region}.amazonaws.com/{resource_name(app_name, stage, 'assets')}/silo-template.json"
         ),
@@ -80,6 +95,11 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
             TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute}
         )
     s3.create_bucket(Bucket=settings.tenant_bucket_name)
+    # As deployed (storage.py): the bucket's events go to EventBridge, where ObjectCreatedTrigger rules
+    # pick theirs (moto sends them to the rules of every bus). Silo buckets get it from their template.
+    s3.put_bucket_notification_configuration(
+        Bucket=settings.tenant_bucket_name, NotificationConfiguration={"EventBridgeConfiguration": {}}
+    )
     assets_bucket, _, template_key = settings.silo_template_url.split("amazonaws.com/", 1)[1].partition("/")
     s3.create_bucket(Bucket=assets_bucket)
     s3.put_object(Bucket=assets_bucket, Key=template_key, Body=silo_template_body().encode())
@@ -97,30 +117,32 @@ def create_resources(clients: Any, settings: Settings) -> LocalResources:
     )
     create_platform_parameters(clients("ssm"), dynamodb, settings, bus_arn)
     resources = LocalResources(settings)
-    for function in FUNCTIONS:
-        if not isinstance(function.trigger, RuleTrigger | StreamTrigger):
+    for function_spec in FUNCTIONS:
+        trigger = function_spec.trigger
+        if not isinstance(trigger, RuleTrigger | StreamTrigger | ObjectCreatedTrigger):
             continue
-        base = resource_name(settings.app_name, settings.stage, function.resource_suffix)
+        base = resource_name(settings.app_name, settings.stage, function_spec.resource_suffix)
         dlq_url = sqs.create_queue(QueueName=f"{base}-dlq")["QueueUrl"]
-        resources.dead_letter_queues[function.name] = dlq_url
-        if isinstance(function.trigger, StreamTrigger):
+        resources.dead_letter_queues[function_spec.name] = dlq_url
+        if isinstance(trigger, StreamTrigger):
             continue
         queue_url = sqs.create_queue(QueueName=f"{base}-events")["QueueUrl"]
         queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        rule = resource_name(settings.app_name, settings.stage, function.trigger.rule)
-        events.put_rule(
-            Name=rule,
-            EventBusName=settings.event_bus_name,
-            EventPattern=json.dumps(function.trigger.pattern(settings.app_name)),
-            State="ENABLED",
-        )
+        rule = resource_name(settings.app_name, settings.stage, trigger.rule)
+        if isinstance(trigger, RuleTrigger):
+            bus, pattern = settings.event_bus_name, trigger.pattern(settings.app_name)
+        else:  # S3's events arrive on the default bus: the pooled bucket, and silo buckets by prefix
+            silo_buckets = silo_stack_name(settings.app_name, settings.stage, "")
+            bus, pattern = "default", trigger.pattern([settings.tenant_bucket_name], [silo_buckets])
+        events.put_rule(Name=rule, EventBusName=bus, EventPattern=json.dumps(pattern), State="ENABLED")
         events.put_targets(
-            Rule=rule, EventBusName=settings.event_bus_name, Targets=[{"Id": function.name, "Arn": queue_arn}]
+            Rule=rule, EventBusName=bus, Targets=[{"Id": function_spec.name, "Arn": queue_arn}]
         )
-        resources.function_queues[function.name] = queue_url
-        resources.rule_names[function.name] = rule
+        resources.function_queues[function_spec.name] = queue_url
+        resources.rule_names[function_spec.name] = rule
+        resources.rule_buses[function_spec.name] = bus
     return resources
 
 

@@ -40,11 +40,13 @@ def verify(
     secrets: Mapping[str, str],
     account_id: str = "123456789012",
     now: datetime | None = None,
+    service: str = "execute-api",
 ) -> Caller:
     """The caller of a correctly signed request, or SignatureError.
 
     `url` is the full URL the client signed (scheme, host[:port], path, query); `secrets` maps
-    access key ids to secret keys.
+    access key ids to secret keys; `service` the signing name the credential must be scoped to
+    (API Gateway's execute-api, or lambda for the Invoke API the local cloud serves).
     """
     lowered = {name.lower(): value for name, value in headers.items()}
     authorization = lowered.get("authorization")
@@ -53,9 +55,9 @@ def verify(
     match = _AUTHORIZATION.match(authorization.strip())
     if not match:
         raise SignatureError("Authorization header requires 'Credential', 'SignedHeaders' and 'Signature'.")
-    if match["service"] != "execute-api":
+    if match["service"] != service:
         raise SignatureError(
-            f"Credential should be scoped to correct service: 'execute-api'. not '{match['service']}'"
+            f"Credential should be scoped to correct service: '{service}'. not '{match['service']}'"
         )
     secret = secrets.get(match["key"])
     if secret is None:
@@ -83,7 +85,7 @@ def verify(
     )
     request.context["timestamp"] = stamp
     auth = SigV4Auth(
-        Credentials(match["key"], secret, lowered.get("x-amz-security-token")), "execute-api", match["region"]
+        Credentials(match["key"], secret, lowered.get("x-amz-security-token")), service, match["region"]
     )
     expected = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
     if not hmac.compare_digest(expected, match["signature"]):
