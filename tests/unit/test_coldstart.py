@@ -102,3 +102,37 @@ def test_every_handler_is_wrapped_outermost() -> None:
         module = importlib.util.module_from_spec(module_spec)
         module_spec.loader.exec_module(module)
         assert module.lambda_handler.__code__ is wrapper_code, spec.name
+
+
+IMPORTS_ENGINE = """
+import importlib.util, json, sys
+sys.path.insert(0, sys.argv[1])
+path = sys.argv[2]
+spec = importlib.util.spec_from_file_location("handler_under_test", path)
+spec.loader.exec_module(importlib.util.module_from_spec(spec))
+print(json.dumps(sorted(name for name in sys.modules if name == "duckdb" or name.startswith("duckdb."))))
+"""
+
+
+@pytest.mark.parametrize(
+    ("function", "carries_the_engine"),
+    # dataset_import: the control that the check sees an import (analytics_api may load it lazily)
+    [("app_api", False), ("authorizer", False), ("dataset_import", True)],
+)
+def test_only_the_engine_layers_functions_import_duckdb(function: str, carries_the_engine: bool) -> None:
+    """The engine (DuckDB, its own layer) is imported by the import and the analytics routes only:
+    the app API's and the authorizer's cold starts never load it (the import-linter contract
+    `engine-in-two-modules` keeps its direct imports in two modules; this checks what importing each
+    handler really loads)."""
+    handler = LAYER.parents[2] / "functions" / function / "handler.py"
+    completed = subprocess.run(
+        [sys.executable, "-c", IMPORTS_ENGINE, str(LAYER), str(handler)],
+        env={"PATH": "/usr/bin:/bin", "POWERTOOLS_SERVICE_NAME": function, "AWS_DEFAULT_REGION": "us-east-1"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    loaded = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert bool(loaded) is carries_the_engine, loaded
