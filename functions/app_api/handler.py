@@ -1,5 +1,5 @@
 """The tenant-scoped application API: one router per domain (users, agents, executions, audit,
-configuration, secrets, usage, and the BI workspace: groups, dashboards, cards, sharing).
+configuration, secrets, usage, and the BI workspace: groups, dashboards, cards, sharing, datasets).
 
 The tenant comes only from the authorizer's context (the verified token). Every data call goes
 through a store bound to that tenant, with credentials scoped to it by IAM (LeadingKeys); the
@@ -21,6 +21,7 @@ from tenancy.application.audit.routes import router as audit
 from tenancy.application.cards.routes import router as cards
 from tenancy.application.configuration.routes import router as configuration
 from tenancy.application.dashboards.routes import router as dashboards
+from tenancy.application.datasets.routes import router as datasets
 from tenancy.application.executions.routes import router as executions
 from tenancy.application.groups.routes import router as groups
 from tenancy.application.quotas import middleware as quotas
@@ -47,6 +48,7 @@ for router in (
     dashboards,
     cards,
     sharing,
+    datasets,
 ):
     app.include_router(router)
 

@@ -145,6 +145,16 @@ STATUSES = {
         "GET /cards/{cardId}": {200, 401, 403, 404, 422},
         "PATCH /cards/{cardId}": {200, 400, 401, 403, 404, 409, 413, 415, 422},
         "DELETE /cards/{cardId}": {204, 401, 403, 404, 409, 422},
+        # datasets: every user reads, owners and admins write (others 403); 409 LIMIT_REACHED /
+        # VERSION_CONFLICT / DATASET_NO_SOURCE / DATASET_IN_USE / DATASET_NOT_READY; a re-import's
+        # copy refused by storage 502, storage unavailable 503
+        "GET /datasets": {200, 400, 401, 403, 422},
+        "POST /datasets": {201, 400, 401, 403, 409, 413, 415, 422},
+        "GET /datasets/{datasetId}": {200, 401, 403, 404, 422},
+        "PATCH /datasets/{datasetId}": {200, 400, 401, 403, 404, 409, 413, 415, 422, 502, 503},
+        "DELETE /datasets/{datasetId}": {204, 401, 403, 404, 409, 422},
+        "POST /datasets/{datasetId}/uploads": {201, 401, 403, 404, 422},
+        "GET /datasets/{datasetId}/preview": {200, 401, 403, 404, 409, 422},
     },
     # card execution (analytics_api, on the app API): 404 a card or dashboard the caller may not
     # read; 409 DATASET_NOT_READY; 413 also CARD_INPUT_TOO_LARGE; 422 also the card's own error

@@ -10,6 +10,7 @@ from tenancy.application.audit.models import AuditEntry
 from tenancy.application.cards.models import Card
 from tenancy.application.configuration.models import Config
 from tenancy.application.dashboards.models import Dashboard, DashboardSummary, FilterView
+from tenancy.application.datasets.models import Dataset, DatasetWithUpload, Preview, Upload
 from tenancy.application.executions.models import Execution
 from tenancy.application.groups.models import Group, Membership
 from tenancy.application.secrets.models import Secret
@@ -37,4 +38,8 @@ VIEWS: dict[str, type[BaseModel]] = {
     "Card": Card,
     "CardResult": CardResult,
     "DashboardRender": DashboardRender,
+    "Dataset": Dataset,
+    "DatasetWithUpload": DatasetWithUpload,
+    "Upload": Upload,
+    "Preview": Preview,
 }

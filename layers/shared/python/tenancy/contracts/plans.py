@@ -31,6 +31,8 @@ class Limit(StrEnum):
     AGENTS = "agents"
     STORAGE_BYTES = "storageBytes"
     DATASETS = "datasets"
+    # The largest CSV one dataset upload may be (the presigned POST's content-length-range).
+    DATASET_UPLOAD_BYTES = "datasetUploadBytes"
 
 
 class Flag(StrEnum):
@@ -76,6 +78,7 @@ class LimitValues(_Strict):
     agents: LimitValue | None = None
     storageBytes: LimitValue | None = None
     datasets: LimitValue | None = None
+    datasetUploadBytes: LimitValue | None = None
 
     def given(self) -> dict[Limit, int]:
         return {Limit(name): value for name, value in self.model_dump(exclude_none=True).items()}
@@ -124,6 +127,7 @@ PLANS: dict[Tier, Plan] = {
             Limit.AGENTS: 3,
             Limit.STORAGE_BYTES: 100 * MiB,
             Limit.DATASETS: 5,
+            Limit.DATASET_UPLOAD_BYTES: 10 * MiB,
         },
         flags={Flag.SECRETS: False, Flag.USAGE_API: False},
     ),
@@ -136,6 +140,7 @@ PLANS: dict[Tier, Plan] = {
             Limit.AGENTS: 50,
             Limit.STORAGE_BYTES: 10 * GiB,
             Limit.DATASETS: 100,
+            Limit.DATASET_UPLOAD_BYTES: 1 * GiB,
         },
         flags={Flag.SECRETS: True, Flag.USAGE_API: True},
     ),
@@ -148,6 +153,7 @@ PLANS: dict[Tier, Plan] = {
             Limit.AGENTS: 1_000,
             Limit.STORAGE_BYTES: 1024 * GiB,
             Limit.DATASETS: 10_000,
+            Limit.DATASET_UPLOAD_BYTES: 5 * GiB,
         },
         flags={Flag.SECRETS: True, Flag.USAGE_API: True},
     ),
@@ -198,6 +204,10 @@ class EffectiveConfig(BaseModel):
     version: int = 0  # the tenant's version this was computed from
 
     def limit(self, name: Limit) -> int:
+        """The limit's value; the plan's for the tier when this config predates the limit (an
+        authorizer context cached before it existed)."""
+        if name not in self.limits:
+            return PLANS[self.tier].limits[name]
         return int(self.limits[name].value)
 
     def flag(self, name: Flag) -> bool:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from tenancy.common.fields import (
@@ -33,6 +33,13 @@ from tenancy.common.fields import (
 COLUMN_MAX_LENGTH = 128
 MAX_COLUMNS = 1000  # an import with more columns fails (FAILED, TOO_MANY_COLUMNS)
 PREVIEW_ROWS = 100  # rows kept in preview.json; `?rows=` is 1..PREVIEW_ROWS (default 20)
+DEFAULT_PREVIEW_ROWS = 20
+UPLOAD_SECONDS = 900  # a presigned upload's life, and how long the dataset waits for its file
+IMPORT_TIMEOUT_SECONDS = 20 * 60  # an import still IMPORTING this long after it started has failed
+# The codes of a dataset's `error` the API itself sets (the import's are in DatasetError's).
+UPLOAD_EXPIRED = "UPLOAD_EXPIRED"  # the view of an UPLOADING dataset past `uploadExpiresAt`
+IMPORT_TIMED_OUT = "IMPORT_TIMED_OUT"  # the view of an import IMPORTING for too long
+COPY_FAILED = "COPY_FAILED"  # a re-import's copy of the source (PATCH partitionColumn) failed
 
 
 class DatasetStatus(StrEnum):
@@ -65,6 +72,14 @@ class DatasetError(View):
     line: int | None = Field(default=None, description="the CSV line (1-based) where parsing failed")
 
 
+def _json_boolean(value: object) -> object:
+    """A boolean as JSON Schema means it (never "yes" or 1, which pydantic's lax mode would take)."""
+    if not isinstance(value, bool):
+        raise ValueError("must be a JSON boolean (true or false)")
+    return value
+
+
+JsonBool = Annotated[bool, BeforeValidator(_json_boolean)]
 Delimiter = Annotated[
     str,
     StringConstraints(min_length=1, max_length=1, pattern=r"^[^\x00-\x08\x0a-\x1f\x7f\"]$"),
@@ -79,7 +94,7 @@ ColumnName = Annotated[
 class CreateDatasetRequest(Request):
     name: Name
     description: Description = ""
-    hasHeader: bool = True
+    hasHeader: JsonBool = True
     delimiter: Delimiter = ","
     encoding: Encoding = "utf-8"
     partitionColumn: ColumnName | None = None
