@@ -69,7 +69,9 @@ from tenancy.application.datasets.models import (
 from tenancy.application.store import keys
 from tenancy.application.store.engine import Actor, Change, TenantStore
 from tenancy.application.store.kinds import DATASET
-from tenancy.common.errors import ConflictError, NotFoundError, TenantInactiveError
+from tenancy.application.store.transaction import Transaction
+from tenancy.common.dynamo import update_expression
+from tenancy.common.errors import NotFoundError, TenantInactiveError
 from tenancy.common.observability import bind_tenant, logger
 from tenancy.common.timestamps import now_iso
 
@@ -515,6 +517,10 @@ class DatasetImporter:
             return {"ignored": str(error)}
 
 
+class _Refused(Exception):
+    """A conditional write of the import was refused: another upload, a delete or a twin came first."""
+
+
 class _Import:
     def __init__(
         self, store: TenantStore, objects: TenantObjects, ref: layout.UploadRef, work_root: str
@@ -555,17 +561,26 @@ class _Import:
             return self._fail(DatasetError(code=IMPORT_FAILED, message="the import failed unexpectedly"))
 
     def _update(self, verb: str, changes: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
-        """A conditional change of the item with its audit item; False when the condition is refused."""
+        """A conditional change of the item (`version` + 1) with its audit item, in one transaction;
+        None-valued changes remove the attribute. False when the condition is refused."""
+        sk = keys.item_sk(DATASET.prefix, self.dataset_id)
+        removed = [name for name, value in changes.items() if value is None]
+        assignment = update_expression(
+            {name: value for name, value in changes.items() if value is not None},
+            raw=["version = version + :one", "updatedAt = :now"],
+            remove_fields=removed,
+        )
+        transaction = Transaction().update(
+            sk,
+            assignment.expression,
+            condition=condition,
+            names={**assignment.names, **({"#status": "status"} if "#status" in condition else {})},
+            values={**assignment.values, ":one": 1, ":now": now_iso(), ":upload": self.upload_id, **values},
+            on_fail=lambda _old: _Refused(),
+        )
         try:
-            self.store.update(
-                DATASET,
-                self.dataset_id,
-                changes,
-                None,
-                Change(f"dataset.import.{verb}", keys.item_sk(DATASET.prefix, self.dataset_id)),
-                only_if=(condition, {"#status": "status"}, {":upload": self.upload_id, **values}),
-            )
-        except (ConflictError, NotFoundError):
+            self.store.commit(transaction, Change(f"dataset.import.{verb}", sk))
+        except _Refused:
             return False
         return True
 
