@@ -12,7 +12,7 @@ import pytest
 from aws_cdk import aws_apigateway as apigw
 
 from tenancy.common.names import silo_stack_name
-from tenancy_infra.topology import FUNCTIONS, USER_POOL
+from tenancy_infra.topology import FUNCTIONS, USER_POOL, ApiTrigger
 from tests.infrastructure.synth import APP_NAME, STAGE, Synthesized
 from tests.infrastructure.test_iam import (
     actions_on,
@@ -231,8 +231,9 @@ def test_the_tenant_data_readers_assume_only_the_tenant_access_role(
 
 
 def test_no_other_function_assumes_a_role(synthesized: Synthesized) -> None:
+    as_tenant = ("app_api", "authorizer", "analytics_api", "dataset_import")
     for function in synthesized.stack.functions:
-        if function not in ("app_api", "authorizer"):
+        if function not in as_tenant:
             assert not [g for g in grants(synthesized, function) if g[0].startswith("sts:")], function
 
 
@@ -313,7 +314,11 @@ def test_tenant_access_role_is_named_and_short_lived(synthesized: Synthesized) -
 
 def test_tenant_access_trust_policy_exactly(synthesized: Synthesized) -> None:
     # In the order CDK writes a composite principal (by logical id).
-    trusted = [arn_of(synthesized, synthesized.stack.roles[name]) for name in ("app_api", "authorizer")]
+    as_tenant = ("app_api", "authorizer", "analytics_api", "dataset_import")
+    trusted = sorted(
+        (arn_of(synthesized, synthesized.stack.roles[name]) for name in as_tenant),
+        key=lambda arn: str(arn["Fn::GetAtt"][0]),
+    )
     assert tenant_access(synthesized)["AssumeRolePolicyDocument"] == {
         "Version": "2012-10-17",
         "Statement": [
@@ -328,11 +333,14 @@ def test_tenant_access_trust_policy_exactly(synthesized: Synthesized) -> None:
             }
         ],
     }
-    # Trusted because the topology gives these two (and only them) the role's ARN: the authorizer
-    # reads each token's user item, the app API every item and object, as the tenant.
+    # Trusted because the topology gives these (and only them) the role's ARN: the authorizer reads
+    # each token's user item, the app API every item and object, the analytics API the cards' data
+    # and the import a dataset's upload and Parquet, as the tenant.
     assert [spec.name for spec in FUNCTIONS if "TENANT_ACCESS_ROLE_ARN" in spec.environment] == [
         "authorizer",
         "app_api",
+        "analytics_api",
+        "dataset_import",
     ]
 
 
@@ -471,7 +479,13 @@ def test_cog4_on_app_methods_says_the_lambda_authorizer_verifies_the_cognito_tok
     acknowledged = acknowledgements(synthesized.app)
     app_api = synthesized.stack.apis["app"]
     methods = [c for c in app_api.node.find_all() if isinstance(c, apigw.Method)]
-    assert len(methods) == len(next(s for s in FUNCTIONS if s.name == "app_api").trigger.routes)  # type: ignore[union-attr]
+    routes = [  # every function behind the app API: app_api and analytics_api
+        route
+        for spec in FUNCTIONS
+        if isinstance(spec.trigger, ApiTrigger) and spec.trigger.api == "app"
+        for route in spec.trigger.routes
+    ]
+    assert len(methods) == len(routes)
     for method in methods:
         path = method.node.default_child.node.path  # type: ignore[union-attr]
         reason = acknowledged[("AwsSolutions-COG4", path)]
