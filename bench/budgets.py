@@ -10,6 +10,9 @@ tests/unit/test_bench_budgets.py).
   exactly QUOTA_BUDGET_CALLS DynamoDB call per request in the steady state.
 - Noisy neighbour (bench/plans.py): a tenant's p50 while another hammers its limit ≤
   NEIGHBOUR_BUDGET x its p50 without.
+- Datasets (bench/datasets.py): a card's cached execution p50 ≤ CACHED_CARD_BUDGET x its uncached
+  warm p50; no function without the engine layer imports duckdb (its handler's import, with the
+  engine layer on the path).
 
 A verdict is taken on the figures as reported (ratios rounded to 2 or 3 decimals), so the output
 never shows a ratio equal to its budget marked over it.
@@ -23,6 +26,7 @@ FLOOR_BUDGET = 1.05
 QUOTA_BUDGET_MS = 3.0
 QUOTA_BUDGET_CALLS = 1
 NEIGHBOUR_BUDGET = 1.2
+CACHED_CARD_BUDGET = 0.2
 
 
 def cold_start_verdict(
@@ -108,6 +112,41 @@ def neighbour_verdict(unloaded_p50_ms: float, loaded_p50_ms: float) -> dict[str,
     }
 
 
+def cached_card_verdict(cached_p50_ms: float, warm_p50_ms: float) -> dict[str, Any]:
+    """A card's cached execution against its uncached warm one (p50s as reported, 2 decimals)."""
+    ratio = round(round(cached_p50_ms, 2) / round(warm_p50_ms, 2), 3)
+    return {
+        "cached_over_warm_p50": ratio,
+        "budget": CACHED_CARD_BUDGET,
+        "within_budget": ratio <= CACHED_CARD_BUDGET,
+    }
+
+
+def engine_isolation_verdict(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per function (`function`, `engine_layer`, `imports_duckdb`): one without the engine layer is
+    within its budget when its handler's import loads no duckdb; one with it is not budgeted."""
+    judged = [
+        {**row, "within_budget": None if row["engine_layer"] else not row["imports_duckdb"]} for row in rows
+    ]
+    return {
+        "functions": judged,
+        "importing_without_layer": [r["function"] for r in judged if r["within_budget"] is False],
+        "within_budget": all(r["within_budget"] is not False for r in judged),
+    }
+
+
+def _datasets_rows(section: dict[str, Any] | None) -> dict[str, list[dict[str, Any]] | None]:
+    """The datasets section's budgeted figures as rows of the summary (named in `function`)."""
+    if section is None:
+        return {"card_cache": None, "engine_isolation": None}
+    return {
+        "card_cache": [{"function": "cached card p50", "within_budget": section["card"]["within_budget"]}],
+        "engine_isolation": [
+            r for r in section["engine_isolation"]["functions"] if r["within_budget"] is not None
+        ],
+    }
+
+
 def _plans_rows(plans: dict[str, Any] | None) -> dict[str, list[dict[str, Any]] | None]:
     """The plans section's budgeted figures as rows of the summary (named in `function`)."""
     if plans is None:
@@ -145,6 +184,15 @@ def summary(results: dict[str, Any]) -> dict[str, Any]:
     sections["noisy_neighbour"] = (
         plans["noisy_neighbour"],
         f"a tenant's p50 while another hammers its limit ≤ {NEIGHBOUR_BUDGET}x its p50 without",
+    )
+    datasets = _datasets_rows(results.get("datasets"))
+    sections["card_cache"] = (
+        datasets["card_cache"],
+        f"a card's cached execution p50 ≤ {CACHED_CARD_BUDGET}x its uncached warm p50",
+    )
+    sections["engine_isolation"] = (
+        datasets["engine_isolation"],
+        "no function without the engine layer imports duckdb",
     )
     for name, (rows, budget) in sections.items():
         if rows is None:

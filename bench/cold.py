@@ -127,6 +127,10 @@ def _ok(result: object) -> bool:
         return not result["batchItemFailures"]
     if isinstance(result, dict) and "policyDocument" in result:  # an authorizer: the event's user is in
         return all(s.get("Effect") == "Allow" for s in result["policyDocument"].get("Statement", []))
+    if isinstance(result, dict) and "executionTimeMs" in result:  # the card executor's ExecutionResult
+        return result.get("ok") is True
+    if isinstance(result, dict) and "outcome" in result:  # a dataset import: the dataset is READY
+        return bool(result["outcome"] == "ready")
     return result is not None
 
 

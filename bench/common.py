@@ -29,10 +29,14 @@ class Counts:
     scale_requests: int = 200
     plans_requests: int = 500
     noisy_seconds: float = 10.0
+    dataset_rows: int = 100_000
+    dataset_imports: int = 3
 
     @classmethod
     def smoke(cls) -> Counts:
-        return cls(1, 5, 2, 4, 2, 5, 5, plans_requests=5, noisy_seconds=0.5)
+        return cls(
+            1, 5, 2, 4, 2, 5, 5, plans_requests=5, noisy_seconds=0.5, dataset_rows=2000, dataset_imports=1
+        )
 
 
 def median(values: list[float]) -> float:

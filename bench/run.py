@@ -6,7 +6,7 @@ by side in the same run: these machines are noisy, so read the ratios, not the a
     python -m bench.run [--smoke] [--out bench/results.json]
 
 One module per benchmark: bench/cold_start.py, import_weight.py, warm.py, scale.py, onboarding.py,
-size.py, bytecode.py, plans.py, workspace.py; the seeded world they share is bench/world.py; the budgets and their verdicts
+size.py, bytecode.py, plans.py, workspace.py, datasets.py; the seeded world they share is bench/world.py; the budgets and their verdicts
 are bench/budgets.py (results["budgets"] sums them up).
 """
 
@@ -30,6 +30,7 @@ from bench.bytecode import layer_bytecode  # noqa: E402
 from bench.calls import CallCounter  # noqa: E402
 from bench.cold_start import cold_start  # noqa: E402
 from bench.common import Counts  # noqa: E402
+from bench.datasets import datasets, datasets_table  # noqa: E402
 from bench.import_weight import import_weight  # noqa: E402
 from bench.onboarding import onboarding  # noqa: E402
 from bench.plans import plans, plans_tables  # noqa: E402
@@ -51,6 +52,7 @@ SECTIONS = {
     "bytecode": ("layer_bytecode",),
     "plans": ("plans",),
     "workspace": ("workspace",),
+    "datasets": ("datasets",),
 }
 
 IMPORT_COLUMNS = (
@@ -163,6 +165,10 @@ def main(argv: list[str] | None = None) -> int:
         if "workspace" in args.only:
             results["workspace"] = workspace(world, counts, counter)
             print(table(*workspace_table(results["workspace"])), flush=True)
+        if "datasets" in args.only:
+            results["datasets"] = datasets(world, counts)
+            for title, rows in datasets_table(results["datasets"]):
+                print(table(title, rows), flush=True)
         if "onboarding" in args.only:
             results["onboarding"] = onboarding(counts)
             print(
