@@ -18,10 +18,12 @@ from tenancy.application.store.transaction import Transaction
 from tenancy.common.dynamo import from_item
 from tests.helpers.api import ApiClient
 from tests.helpers.cloud import Cloud
+from tests.helpers.dataset_seeds import seed_dataset
 from tests.integration.conftest import admin_of, token_for
 
 NEVER = "00000000-0000-4000-8000-000000000000"
 NOW = "2026-12-03T10:00:00.000000Z"
+DATASETS = ("ds-sales", "ds-regions", "ds-new", "ds-x", "ds-1", "ds-2")
 CARD = {
     "name": "Revenue by region",
     "description": "sums revenue",
@@ -46,6 +48,8 @@ def acme(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
     store = TenantStore(
         boto3.client("dynamodb"), cloud.settings.app_table_name, tenant["tenantId"], Actor("seed", "t")
     )
+    for dataset_id in DATASETS:  # what the cards below name (a card names existing datasets only)
+        seed_dataset(store, dataset_id)
     return {
         "tenant": tenant,
         "admin": admin,

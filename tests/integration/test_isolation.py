@@ -10,6 +10,8 @@ import pytest
 
 from tests.helpers.api import ApiClient
 from tests.helpers.cloud import Cloud
+from tests.helpers.dataset_seeds import bucket_of, seed_dataset, seed_dataset_objects
+from tests.helpers.workspace_seeds import tenant_store
 from tests.integration.conftest import admin_of
 
 NEVER = "00000000-0000-4000-8000-000000000000"
@@ -36,6 +38,13 @@ def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
         agent = admin.post("/agents", {"name": f"{slug}-agent"}).data
         execution = admin.post(f"/agents/{agent['agentId']}/executions", {"input": {"n": 1}}).data
         secret = admin.request("PUT", f"/secrets/{slug}-key", {"value": f"value-of-{slug}"}).data
+        admin_id = admin.get("/me").data["userId"]
+        store = tenant_store(cloud, tenant)
+        dataset = seed_dataset(store, f"data-{slug}", admin_id)  # READY, with its objects
+        objects = seed_dataset_objects(
+            bucket_of(tenant, cloud.settings.tenant_bucket_name), tenant["tenantId"], dataset
+        )
+        seed_dataset(store, f"ds-{slug}", admin_id)  # the one its card uses
         card = admin.post("/cards", {"name": f"{slug}-card", "datasetIds": [f"ds-{slug}"]}).data
         group = admin.post("/groups", {"name": f"{slug}-group"}).data
         assert admin.post(f"/groups/{group['groupId']}/members", {"userId": member["userId"]}).status == 201
@@ -51,6 +60,8 @@ def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
             "tenant": tenant,
             "admin": admin,
             "table": tenant["resources"].get("dedicatedTable") or cloud.settings.app_table_name,
+            "bucket": bucket_of(tenant, cloud.settings.tenant_bucket_name),
+            "objects": objects,
             "ids": {
                 "userId": member["userId"],
                 "agentId": agent["agentId"],
@@ -58,7 +69,8 @@ def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
                 "name": secret["name"],
                 "cardId": card["cardId"],
                 "groupId": group["groupId"],
-                "adminId": admin.get("/me").data["userId"],
+                "adminId": admin_id,
+                "datasetId": dataset["datasetId"],
                 "dashboardId": dashboard["dashboardId"],
                 "viewId": view["viewId"],
                 "shareId": share["shareId"],
@@ -68,7 +80,7 @@ def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
 
 
 # (method, path template, body): every route that names a resource
-ROUTES = [
+ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/users/{userId}", None),
     ("PATCH", "/users/{userId}", {"role": "admin", "version": 1}),
     ("DELETE", "/users/{userId}", None),
@@ -109,6 +121,12 @@ ROUTES = [
     ("GET", "/dashboards/{dashboardId}/filter-views/{viewId}", None),
     ("PATCH", "/dashboards/{dashboardId}/filter-views/{viewId}", {"name": "hijacked", "version": 1}),
     ("DELETE", "/dashboards/{dashboardId}/filter-views/{viewId}", None),
+    ("GET", "/datasets/{datasetId}", None),
+    ("GET", "/datasets/{datasetId}/preview", None),
+    ("PATCH", "/datasets/{datasetId}", {"name": "hijacked", "version": 1}),
+    ("PATCH", "/datasets/{datasetId}", {"partitionColumn": "region", "version": 1}),  # copies its source
+    ("POST", "/datasets/{datasetId}/uploads", None),
+    ("DELETE", "/datasets/{datasetId}", None),
     # PUT /secrets/{name} names the caller's own secret of that name (test_secrets.py: the two
     # tenants' secrets of one name are two secrets, under two paths).
 ]
@@ -141,6 +159,58 @@ def test_the_same_route_works_on_the_own_tenant(
     assert response.status in (200, 201, 204), response.body
 
 
+DATASET_ROUTES = [route for route in ROUTES if route[1].startswith("/datasets/")]
+
+
+class _Recorded:
+    """An S3 client that records each call made through it (operation, Bucket, Key)."""
+
+    def __init__(self, client: Any, calls: list[tuple[str, Any, Any]]) -> None:
+        self._client, self._calls = client, calls
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._client, name)
+        if not callable(found) or name == "exceptions":
+            return found
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self._calls.append((name, kwargs.get("Bucket"), kwargs.get("Key")))
+            return found(*args, **kwargs)
+
+        return call
+
+
+def test_another_tenants_dataset_objects_are_never_reached(
+    cloud: Cloud, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every dataset route on another tenant's dataset id is a 404 that makes no S3 call at all (so
+    its objects are never read, copied or deleted), while the same routes on the caller's own
+    dataset do reach its objects (the recording works); the other tenant's objects are all there."""
+    from tenancy.application.access.tenant_data import TenantData
+
+    calls: list[tuple[str, Any, Any]] = []
+    opened = TenantData.objects
+
+    def recorded(self: TenantData, tenant_id: str) -> Any:
+        objects = opened(self, tenant_id)
+        return type(objects)(_Recorded(objects.s3, calls), objects.bucket, objects.prefix)
+
+    monkeypatch.setattr(TenantData, "objects", recorded)
+    a, b = world["tenant-a"], world["tenant-b"]
+    for method, template, body in DATASET_ROUTES:
+        response = a["admin"].request(method, template.format(**b["ids"]), body)
+        assert response.status == 404, (method, template, response.body)
+    assert calls == []
+    own = a["admin"].get(f"/datasets/{a['ids']['datasetId']}/preview")
+    assert own.status == 200, own.body
+    prefix = f"tenants/{a['tenant']['tenantId']}/"
+    assert [(operation, bucket) for operation, bucket, _ in calls] == [("get_object", a["bucket"])]
+    assert str(calls[0][2]).startswith(prefix)
+    s3 = boto3.client("s3")
+    for key in b["objects"]:
+        assert s3.head_object(Bucket=b["bucket"], Key=key)["ContentLength"] > 0
+
+
 def _param(template: str) -> str:
     return template.split("{")[1].split("}")[0]
 
@@ -163,6 +233,7 @@ def test_lists_and_audit_show_only_the_own_tenant(world: dict[str, Any]) -> None
         "/secrets",
         "/cards",
         "/cards?datasetId=ds-tenant-b",
+        "/datasets",
         "/groups",
         f"/groups/{a['ids']['groupId']}/members",
         "/dashboards",

@@ -19,6 +19,7 @@ from tenancy.application.store.transaction import Transaction
 from tenancy.common.dynamo import from_item
 from tests.helpers.api import ApiClient
 from tests.helpers.cloud import Cloud
+from tests.helpers.dataset_seeds import seed_dataset
 from tests.integration.test_cards import CARD
 from tests.integration.test_dashboards import Workspace, create, dashboard_sk, make_workspace, placed, refused
 
@@ -27,7 +28,10 @@ COPIED = ("name", "description", "datasetIds", "code", "paramsJson", "usedColumn
 
 @pytest.fixture
 def acme(cloud: Cloud, app: ApiClient, onboard: Callable[..., dict[str, Any]]) -> Workspace:
-    return make_workspace(cloud, app, onboard, "acme")
+    world = make_workspace(cloud, app, onboard, "acme")
+    for dataset_id in ("ds-sales", "ds-regions", "ds-own", "ds-1", "ds-2", "ds-3"):  # what cards name
+        seed_dataset(world.store, dataset_id)
+    return world
 
 
 def plain(world: Workspace, prefix: str = "") -> dict[str, dict[str, Any]]:

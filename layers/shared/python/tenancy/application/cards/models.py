@@ -4,9 +4,10 @@ view the API answers with.
 A card's `code` is text of at most 64 KiB (UTF-8) with no control characters but newline, tab and
 carriage return; its `params` are a JSON object of at most 8 KiB serialized (compact, UTF-8), kept
 exactly as sent (stored as its JSON text: DynamoDB numbers are not JSON's). A card reads at most
-`MAX_DATASETS` datasets (distinct ids; their existence is checked once datasets exist, issue 13)
-and names the columns it uses (`usedColumns`) and those a dashboard filter may apply to
-(`filterColumns`), each at most `MAX_COLUMNS` distinct column names.
+`MAX_DATASETS` datasets (distinct ids of the tenant's datasets, none being deleted: checked in the
+write's transaction, a 422 naming `datasetIds.N` otherwise) and names the columns it uses
+(`usedColumns`) and those a dashboard filter may apply to (`filterColumns`), each at most
+`MAX_COLUMNS` distinct column names.
 """
 
 from __future__ import annotations

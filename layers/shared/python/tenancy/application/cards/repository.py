@@ -21,7 +21,7 @@ from tenancy.application.cards.models import Card, params_text
 from tenancy.application.sharing import ownership
 from tenancy.application.store import keys
 from tenancy.application.store.engine import Change, TenantStore
-from tenancy.application.store.transaction import Transaction
+from tenancy.application.store.transaction import Refusal, Transaction
 from tenancy.common.cursors import decode_cursor, encode_cursor
 from tenancy.common.dynamo import Page
 from tenancy.common.errors import NotFoundError, StaleVersionError, ValidationFailedError
@@ -141,6 +141,7 @@ class Cards:
         tx.put(keys.card_by_owner_sk(owner_id, now, card_id), {"cardId": card_id})
         for dataset_id in item["datasetIds"]:
             tx.put(keys.card_by_dataset_sk(dataset_id, card_id), {"cardId": card_id, "ownerId": owner_id})
+        check_datasets(tx, item["datasetIds"], item["datasetIds"])
         self.store.commit(tx, self._change("create", card_id))
         return as_card(item)
 
@@ -185,6 +186,7 @@ class Cards:
             if dataset_id not in old_datasets and new_owner == old_owner:
                 index = {"cardId": card_id, "ownerId": new_owner}
                 tx.put(keys.card_by_dataset_sk(dataset_id, card_id), index, new=False)
+        check_datasets(tx, new_datasets, [d for d in new_datasets if d not in old_datasets])
         self.store.commit(tx, self._change("transfer" if new_owner != old_owner else "update", card_id))
         updated = self.find(card_id)
         if updated is None:
@@ -232,6 +234,35 @@ class Cards:
 
     def _change(self, verb: str, card_id: str) -> Change:
         return Change(f"card.{verb}", card_sk(card_id))
+
+
+def check_datasets(tx: Transaction, dataset_ids: list[str], checked: list[str]) -> None:
+    """Require each of `checked` (of the card's `dataset_ids`) to be a dataset of the tenant that is
+    not being deleted: a ConditionCheck on `DATASET#<id>` (by key: the datasets domain is not
+    imported), refused as a 422 naming `datasetIds.<index>`. A dataset's DELETE marks it
+    `deletingAt` before it looks for the cards using it, so none is added after that look."""
+    for dataset_id in checked:
+        tx.check(
+            keys.item_sk(keys.DATASET, dataset_id),
+            "attribute_exists(PK) AND attribute_not_exists(deletingAt)",
+            on_fail=_unknown_dataset(dataset_id, dataset_ids.index(dataset_id)),
+        )
+
+
+def _unknown_dataset(dataset_id: str, index: int) -> Refusal:
+    def refusal(_: dict[str, Any] | None) -> Exception:
+        return ValidationFailedError(
+            f"dataset {dataset_id} not found",
+            [
+                {
+                    "field": f"datasetIds.{index}",
+                    "location": "body",
+                    "message": "no such dataset in this tenant",
+                }
+            ],
+        )
+
+    return refusal
 
 
 def _stored(fields: dict[str, Any]) -> dict[str, Any]:
