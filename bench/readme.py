@@ -127,6 +127,8 @@ def section(results: dict[str, Any]) -> str:
         lines += _plans(results["plans"], results.get("reruns", []))
     if "workspace" in results:
         lines += _workspace(results["workspace"], results.get("reruns", []))
+    if "datasets" in results:
+        lines += _datasets(results["datasets"], results.get("reruns", []))
     if "onboarding" in results:
         o = results["onboarding"]
         lines += [
@@ -242,6 +244,86 @@ def _workspace(section: dict[str, Any], reruns: list[dict[str, Any]]) -> list[st
         for r in section["levels"]
     ]
     lines.append("")
+    return lines
+
+
+def _datasets(section: dict[str, Any], reruns: list[dict[str, Any]]) -> list[str]:
+    """The datasets section (bench/datasets.py): import, preview, card execution, engine cold starts."""
+    when = next((r["generated_at"] for r in reruns if "datasets" in r["sections"]), None)
+    load = section.get("load_average")
+    imp, preview, card, cold = section["import"], section["preview"], section["card"], section["cold_start"]
+    isolation = section["engine_isolation"]
+    lines = [
+        f"Datasets: a generated CSV of {imp['rows']} rows x {imp['columns']} columns (int64, float64, bool, "
+        f"date, datetime and string columns, ~2% empty fields; {imp['csv_bytes'] / 1e6:.1f} MB) imported, previewed "
+        "and aggregated by a card, in-process through the functions' handlers on the AWS-compatible server "
+        "(`bench/datasets.py`"
+        + (f", run {when}" if when else "")
+        + (f"; load average {load[0]} → {load[1]} on the machine meanwhile" if load else "")
+        + ").",
+        "",
+        f"Import (median of {imp['runs']}): the `dataset_import` handler on the upload's `Object Created` "
+        "event (download as the tenant, strict parse, every value typed, Parquet, upload, the item READY), "
+        "and beside it the conversion alone on the local file. Parquet (Snappy) is "
+        f"{imp['parquet_bytes'] / 1e6:.1f} MB, {imp['parquet_over_csv']}x the CSV; every column typed as "
+        f"generated: {_verdict(imp['types_as_generated'])}.",
+        "",
+        "| import | seconds | rows/s | MB/s of CSV |",
+        "|---|---|---|---|",
+        f"| `dataset_import` handler (S3 and DynamoDB on the emulator) | {imp['import_s']} | {imp['rows_per_s']} "
+        f"| {imp['mb_per_s']} |",
+        f"| conversion alone (DuckDB, local file) | {imp['convert_s']} | {imp['convert_rows_per_s']} "
+        f"| {imp['convert_mb_per_s']} |",
+        "",
+        f"`GET /datasets/{{datasetId}}/preview` ({preview['requests']} warm requests, {preview['rows_answered']} rows "
+        f"answered): p50 {preview['p50_ms']} ms, p95 {preview['p95_ms']} ms. "
+        f"`POST /cards/{{cardId}}/execute` for a card that sums a float column by a string column over the "
+        f"{imp['rows']} rows (two used columns), through the analytics API with the card executor's logic "
+        "in-process (the code in its sandboxed child process, as deployed); per round, interleaved, one uncached "
+        "execution in fresh function instances (handlers loaded anew, empty /tmp row cache, no spare child, "
+        f"the tenant's credentials not cached; the interpreter's imports are the cold starts below), then "
+        "uncached warm (`useCache: false`) and cached executions in turn. Budget: cached p50 ≤ "
+        f"{card['budget']}x uncached warm p50: x{card['cached_over_warm_p50']} ({_verdict(card['within_budget'])}).",
+        "",
+        "| card execution | executions | p50 ms | p95 ms | the executor's own p50 ms |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {label} | {card[kind]['executions']} | {card[kind]['p50_ms']} | {card[kind]['p95_ms']} "
+        f"| {card[kind]['executor_p50_ms']} |"
+        for kind, label in (
+            ("uncached_cold", "uncached, cold instance"),
+            ("uncached_warm", "uncached, warm"),
+            ("cached", "cached (the stored result's time)"),
+        )
+    ]
+    lines += [
+        "",
+        f"Cold start of the import and card executor functions ({cold['environment']}; median of "
+        f"{cold['functions'][0]['runs']} runs by `bench/cold.py`): `import duckdb` alone takes "
+        f"{cold['import_duckdb_ms']} ms; the engine layer is {cold['engine_layer_mb']} MB unzipped"
+        + ("" if cold["engine_layer_built"] else " (the venv's duckdb: no engine layer was built)")
+        + ".",
+        "",
+        "| function | layers | import ms | first event | first event ms | total ms | failed |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['function']} | {r['layers']} | {r['init_ms']} | {r['first_event']} | {r['first_event_ms']} "
+        f"| {r['total_ms']} | {r['failed_first_events']} |"
+        for r in cold["functions"]
+    ]
+    with_layer = [r["function"] for r in isolation["functions"] if r["engine_layer"]]
+    loading = [r["function"] for r in isolation["functions"] if r["engine_layer"] and r["imports_duckdb"]]
+    lines += [
+        "",
+        "Engine isolation (budgeted): each function's handler imported in a fresh interpreter with the engine "
+        f"layer on its path; of the {len(isolation['functions']) - len(with_layer)} functions without that layer, "
+        f"importing duckdb: {', '.join(isolation['importing_without_layer']) or 'none'} "
+        f"({_verdict(isolation['within_budget'])}). With the layer ({', '.join(with_layer)}), duckdb is loaded "
+        f"at the handler's import by: {', '.join(loading) or 'none'}.",
+        "",
+    ]
     return lines
 
 
