@@ -18,15 +18,32 @@ _PARAM = re.compile(r"\{(\w+)\+?\}")
 _TEXT_TYPES = ("application/json", "text/", "application/xml", "application/x-www-form-urlencoded")
 
 
+def _specificity(template: str) -> tuple[int, ...]:
+    """API Gateway's choice among resources matching one path: at each segment a static one wins
+    over a `{variable}` (so `/cards/preview` is chosen over `/cards/{cardId}`)."""
+    return tuple(1 if _PARAM.fullmatch(segment) else 0 for segment in template.strip("/").split("/"))
+
+
 def match_route(routes: Iterable[ApiRoute], method: str, path: str) -> tuple[ApiRoute, dict[str, str]] | None:
     """The route (resource template) matching `method path` (the path as sent, percent-encoded),
     with its path parameters decoded as API Gateway hands them over: `/tenants/abc%2B2p` gives
-    `{"tenantId": "abc+2p"}`, while the event's `path` stays encoded."""
+    `{"tenantId": "abc+2p"}`, while the event's `path` stays encoded.
+
+    As API Gateway does, the resource is chosen first (the most specific template matching the
+    path), then the method: a method the chosen resource lacks is no match, even where a less
+    specific resource has it (`PATCH /cards/preview` is not `PATCH /cards/{cardId}`)."""
+    matching: list[tuple[ApiRoute, dict[str, str]]] = []
     for route in routes:
         pattern = "^" + _PARAM.sub(lambda m: f"(?P<{m.group(1)}>[^/]+)", route.path) + "/?$"
         found = re.match(pattern, path)
-        if found and route.method == method.upper():
-            return route, {name: unquote(value) for name, value in found.groupdict().items()}
+        if found:
+            matching.append((route, {name: unquote(value) for name, value in found.groupdict().items()}))
+    if not matching:
+        return None
+    resource = min((route.path for route, _ in matching), key=_specificity)
+    for route, params in matching:
+        if route.path == resource and route.method == method.upper():
+            return route, params
     return None
 
 

@@ -29,6 +29,7 @@ from localcloud.runtime import FunctionRuntime, Invocation
 from localcloud.sigv4 import SignatureError, verify
 from tenancy_infra.topology import (
     FUNCTIONS,
+    ApiRoute,
     ApiTrigger,
     AuthorizerTrigger,
     FunctionSpec,
@@ -72,6 +73,13 @@ class Gateway:
             if not isinstance(function(name).trigger, InvokeTrigger):
                 raise ValueError(f"{name} is not invoked directly (no InvokeTrigger)")
         self.functions = api_functions()
+        self.route_owners = {
+            (route.method, route.path): spec
+            for spec in self.functions
+            if isinstance(spec.trigger, ApiTrigger)
+            for route in spec.trigger.routes
+        }
+        self.routes = [ApiRoute(method, path) for method, path in self.route_owners]
         # As deployed: each authorizer's answers are cached per token for its result TTL.
         self.authorizer_caches = {
             spec.name: AuthorizerCache(spec.trigger.result_ttl_seconds)
@@ -107,56 +115,57 @@ class Gateway:
         if len(body) > MAX_PAYLOAD_BYTES:
             return _json(413, {"message": "Request Too Long"})
         path = split.path
-        for spec in self.functions:
-            trigger = spec.trigger
-            assert isinstance(trigger, ApiTrigger)
-            matched = match_route(trigger.routes, method, path)
-            if matched is None:
-                continue
-            route, params = matched
-            single = {name: values[-1] for name, values in headers.items()}
-            identity: dict[str, Any] = {}
-            if trigger.authorization == "IAM":
-                host = single.get("Host") or single.get("host") or "localhost"
-                try:
-                    caller = verify(
-                        method=method,
-                        url=f"http://{host}{raw_path}",
-                        headers=single,
-                        body=body,
-                        secrets=self.secrets,
-                    )
-                except SignatureError as bad_signature:
-                    return _json(403, {"message": str(bad_signature)})
-                identity = {
-                    "accessKey": caller.access_key,
-                    "accountId": caller.account_id,
-                    "caller": caller.access_key,
-                    "user": caller.access_key,
-                    "userArn": caller.user_arn,
-                }
-            event = rest_proxy_event(
-                method=method,
-                path=path,
-                resource=route.path,
-                path_parameters=params,
-                query=parse_qs(split.query, keep_blank_values=True),
-                headers=headers,
-                body=body or None,
-                stage=self.stage,
-                identity=identity,
-            )
-            if trigger.authorization == "CUSTOM" and trigger.authorizer:
-                refused = self._authorize(trigger.authorizer, event)
-                if refused is not None:
-                    return _json(*refused)
-            invocation = self.runtime.invoke(spec.name, event, spec.timeout_seconds)
-            self.observe(invocation, f"{method} {path}", event)
-            if invocation.error is not None or not isinstance(invocation.result, dict):
-                return _json(502, {"message": "Internal server error"})
-            return _proxy_response(invocation.result)
-        # API Gateway answers an unknown resource or method this way, before any authorization.
-        return _json(403, {"message": "Missing Authentication Token"})
+        # One API's resources may be split among functions (the app API's: app_api and
+        # analytics_api): the resource is chosen among all of them, then the function serving it.
+        matched = match_route(self.routes, method, path)
+        if matched is None:
+            # API Gateway answers an unknown resource or method this way, before any authorization.
+            return _json(403, {"message": "Missing Authentication Token"})
+        route, params = matched
+        spec = self.route_owners[(route.method, route.path)]
+        trigger = spec.trigger
+        assert isinstance(trigger, ApiTrigger)
+        single = {name: values[-1] for name, values in headers.items()}
+        identity: dict[str, Any] = {}
+        if trigger.authorization == "IAM":
+            host = single.get("Host") or single.get("host") or "localhost"
+            try:
+                caller = verify(
+                    method=method,
+                    url=f"http://{host}{raw_path}",
+                    headers=single,
+                    body=body,
+                    secrets=self.secrets,
+                )
+            except SignatureError as bad_signature:
+                return _json(403, {"message": str(bad_signature)})
+            identity = {
+                "accessKey": caller.access_key,
+                "accountId": caller.account_id,
+                "caller": caller.access_key,
+                "user": caller.access_key,
+                "userArn": caller.user_arn,
+            }
+        event = rest_proxy_event(
+            method=method,
+            path=path,
+            resource=route.path,
+            path_parameters=params,
+            query=parse_qs(split.query, keep_blank_values=True),
+            headers=headers,
+            body=body or None,
+            stage=self.stage,
+            identity=identity,
+        )
+        if trigger.authorization == "CUSTOM" and trigger.authorizer:
+            refused = self._authorize(trigger.authorizer, event)
+            if refused is not None:
+                return _json(*refused)
+        invocation = self.runtime.invoke(spec.name, event, spec.timeout_seconds)
+        self.observe(invocation, f"{method} {path}", event)
+        if invocation.error is not None or not isinstance(invocation.result, dict):
+            return _json(502, {"message": "Internal server error"})
+        return _proxy_response(invocation.result)
 
     def _invoke(
         self, name: str, raw_path: str, headers: Mapping[str, list[str]], body: bytes

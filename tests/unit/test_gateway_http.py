@@ -84,6 +84,31 @@ def test_path_parameters_are_decoded_as_api_gateway_decodes_them(path: str, deco
     assert matched[1] == {"tenantId": decoded}
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("POST", "/cards/preview", ("POST", "/cards/preview", {})),  # static over {cardId}
+        ("PATCH", "/cards/c1", ("PATCH", "/cards/{cardId}", {"cardId": "c1"})),
+        ("POST", "/cards/c1/execute", ("POST", "/cards/{cardId}/execute", {"cardId": "c1"})),
+    ],
+)
+def test_the_most_specific_resource_is_chosen_across_the_apis_functions(
+    method: str, path: str, expected: tuple[str, str, dict[str, str]]
+) -> None:
+    routes = [route for name in ("app_api", "analytics_api") for route in function(name).trigger.routes]  # type: ignore[union-attr]
+    matched = match_route(routes, method, path)
+    assert matched is not None
+    assert (matched[0].method, matched[0].path, matched[1]) == expected
+
+
+def test_a_method_the_chosen_resource_lacks_is_no_route() -> None:
+    """API Gateway picks the resource first: PATCH /cards/preview is not PATCH /cards/{cardId}."""
+    routes = [route for name in ("app_api", "analytics_api") for route in function(name).trigger.routes]  # type: ignore[union-attr]
+    assert match_route(routes, "PATCH", "/cards/preview") is None
+    assert match_route(routes, "DELETE", "/cards/preview") is None
+    assert match_route(routes, "GET", "/cards/preview") is None  # a card id "preview" is unreachable
+
+
 def test_a_burst_of_connections_is_queued_not_reset(port: int) -> None:
     """socketserver's default backlog of 5 reset connections of 30 concurrent clients."""
     from concurrent.futures import ThreadPoolExecutor
