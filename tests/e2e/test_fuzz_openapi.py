@@ -124,6 +124,32 @@ def test_the_app_api_answers_every_generated_request_as_documented(
     )
 
 
+def test_the_analytics_api_answers_every_generated_request_as_documented(
+    cloud: RunningCloud, openapi: Path, tmp_path: Path
+) -> None:
+    api = cloud.client()
+    tenant = create(api, "fuzzed-analytics", "PRO")
+    ready = wait_for(api, tenant["tenantId"], {"PROVISIONED", "FAILED"})
+    assert ready["provisioningStatus"] == "PROVISIONED"
+    raised = api.request(
+        "PUT",
+        f"/tenants/{tenant['tenantId']}/config",
+        {
+            "limits": {"apiRequestsPerSecond": 100_000, "apiBurst": 100_000, "apiRequestsPerDay": 10_000_000},
+            "version": ready["version"],
+        },
+    )
+    assert raised.status == 200, raised.body
+    admin = token(cloud, "fuzzed-analytics", "a@fuzzed-analytics.example")
+    fuzz(
+        cloud,
+        openapi / "analytics_api.json",
+        tmp_path / "report.json",
+        "--header",
+        f"Authorization: Bearer {admin}",
+    )
+
+
 def test_hand_made_bad_input_is_refused_over_http_and_changes_nothing(cloud: RunningCloud) -> None:
     """The inputs found by hand, as a client sends them through the local API Gateway."""
     url, signed = cloud.api_url, SigV4()
