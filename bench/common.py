@@ -30,7 +30,7 @@ class Counts:
     plans_requests: int = 500
     noisy_seconds: float = 10.0
     dataset_rows: int = 100_000
-    dataset_imports: int = 3
+    dataset_imports: int = 5
 
     @classmethod
     def smoke(cls) -> Counts:

@@ -328,7 +328,6 @@ def measure_imports(
         "convert_s": round(convert_seconds, 3),
         "convert_rows_per_s": round(rows / convert_seconds),
         "convert_mb_per_s": round(csv_bytes / 1e6 / convert_seconds, 2),
-        "storage_and_lifecycle_s": round(seconds - convert_seconds, 3),
     }
 
 
