@@ -161,3 +161,49 @@ def test_routes_get_path_parameters_as_api_gateway_decoded_them() -> None:
     made = rest_proxy_event(method="GET", path="/things/a%20b", resource="/things/{thingId}")
     assert app.resolve(made, None)["statusCode"] == 200  # no pathParameters: decoded from the path
     assert seen == ["abc+2p", "a b"]
+
+
+def _headers(answer: dict[str, Any]) -> dict[str, str]:
+    merged = dict(answer.get("headers") or {})
+    merged.update({name: values[-1] for name, values in (answer.get("multiValueHeaders") or {}).items()})
+    return merged
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status"),
+    [
+        ("GET", "/things", None, 200),  # a route's answer
+        ("GET", "/nowhere", None, 404),  # no such route
+        ("POST", "/things", "{not json", 400),  # refused before validation
+        ("POST", "/things", '{"name": 3}', 422),  # refused by validation
+    ],
+)
+def test_every_answer_is_json_a_browser_will_not_sniff_or_run(
+    method: str, path: str, body: str | None, status: int
+) -> None:
+    """A card's rendered HTML travels inside JSON; opened as a page, no answer may run as HTML."""
+    from pydantic import BaseModel
+
+    app = api.RestResolver(enable_validation=True)
+    api.install(app)
+
+    class Thing(BaseModel):
+        name: str
+
+    @app.get("/things")
+    def things() -> dict[str, Any]:
+        return {"html": "<script>alert(1)</script>"}
+
+    @app.post("/things")
+    def add(thing: Thing) -> dict[str, Any]:
+        return {"name": thing.name}
+
+    made = rest_proxy_event(
+        method=method, path=path, resource=path, headers={"Content-Type": ["application/json"]}, body=body
+    )
+    answer = api.resolve(app, made, None)
+    assert answer["statusCode"] == status
+    headers = _headers(answer)
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'; sandbox"
+    assert headers["Content-Type"].startswith("application/json")

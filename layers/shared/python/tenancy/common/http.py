@@ -267,10 +267,29 @@ def _proxy(response: Response[str]) -> dict[str, Any]:
     }
 
 
+# Every answer of both APIs is JSON: a browser must never sniff one into HTML (a card's rendered
+# HTML, a name a user chose), nor run anything if an answer is opened as a page.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
+}
+
+
+def _secured(result: dict[str, Any]) -> dict[str, Any]:
+    multi = result.get("multiValueHeaders")
+    for name, value in SECURITY_HEADERS.items():
+        if isinstance(multi, dict):
+            multi[name] = [value]
+        else:
+            result.setdefault("headers", {})[name] = value
+    return result
+
+
 def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Resolve a REST proxy event, refusing a bad body before validation reads it."""
+    """Resolve a REST proxy event, refusing a bad body before validation reads it; every answer
+    carries SECURITY_HEADERS."""
     refused = check_body(event)
-    return _proxy(refused) if refused is not None else app.resolve(event, context)
+    return _secured(_proxy(refused) if refused is not None else app.resolve(event, context))
 
 
 # --- OpenAPI -----------------------------------------------------------------------------------
