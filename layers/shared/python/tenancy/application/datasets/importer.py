@@ -8,14 +8,25 @@ The lifecycle (docs: the datasets spec, "the dataset lifecycle"), on the S3 `Obj
    object is deleted; already READY from U → a duplicate, nothing to do.
 2. `IMPORTING` (conditional on `uploadId = U` and UPLOADING/IMPORTING).
 3. the CSV is checked (size against the item's `maxBytes`), parsed, typed, and written as Parquet under
-   `imports/<U>/` with its `preview.json`.
+   `imports/<U>/` with its `preview.json` — after their keys are recorded on the item (`pending`,
+   conditional on `uploadId = U`, IMPORTING, not being deleted): no object is written unrecorded.
 4. one conditional write (`uploadId = U`, IMPORTING, not being deleted) switches the item to the new
-   import (`importId = U`, its files, schema and counts); then the previous import's objects go. A
-   refused switch deletes what this import wrote, unless a twin delivery of U already switched.
-5. a CSV that cannot be imported is `FAILED` with a `DatasetError` (conditional on `uploadId = U`); the
-   previous import stays readable. An unexpected error is `FAILED IMPORT_FAILED` too (no retry storm);
-   only when that write itself fails does the invocation raise, and Lambda's retry runs it again: every
-   step is idempotent (fixed object names per upload, conditional writes).
+   import (`importId = U`, its files, schema and counts), takes its keys out of `pending` and records
+   the previous import's objects (files, preview, source if another key) in `garbage`; then those go.
+   A refused switch deletes what this import wrote, unless a twin delivery of U already switched.
+5. a CSV that cannot be imported is `FAILED` with a `DatasetError` (conditional on `uploadId = U`,
+   IMPORTING); the previous import stays readable. An unexpected error is `FAILED IMPORT_FAILED` too
+   (no retry storm); only when that write itself fails does the invocation raise, and Lambda's retry
+   runs it again: every step is idempotent (fixed object names per upload, conditional writes).
+
+No object is left behind by a crash: every exit (READY, duplicate, superseded, not importable,
+FAILED) ends by collecting (`_collect`): the objects `garbage` lists, the `pending` keys of an import
+that can no longer switch, and this upload's own objects, each deleted unless the item still refers
+to it (`_live_keys`), then removed from the sets (`DELETE` of exactly those keys: nothing recorded
+meanwhile is lost). A crash anywhere leaves its record on the item, so the redelivery (Lambda's
+retry), the next import's switch or the dataset's DELETE finishes the job. (What a delivery writes
+after a DELETE removed its record and the item — a delete racing a running import — that delivery
+deletes itself when its switch is refused; only a crash in that window leaks it.)
 
 The engine is DuckDB (this module and `analytics/rows.py` are the only ones that import it). The CSV is
 read with the dataset's dialect and no sniffing at all (every column as text, strict: a malformed row
@@ -38,6 +49,7 @@ field is null; every column is nullable.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import json
 import math
@@ -522,6 +534,41 @@ class _Refused(Exception):
     """A conditional write of the import was refused: another upload, a delete or a twin came first."""
 
 
+GARBAGE = "garbage"  # string set: objects no reader uses any more, to delete (then removed from it)
+PENDING = "pending"  # string set: objects an import records before writing them
+
+
+def _imports_of(dataset_id: str, upload_id: str, key: str) -> bool:
+    return key.startswith(layout.import_prefix(dataset_id, upload_id))
+
+
+def _may_still_switch(item: dict[str, Any]) -> bool:
+    """The upload the item waits for may still become its import (or be imported at all)."""
+    return (
+        item.get("status") in (DatasetStatus.UPLOADING, DatasetStatus.IMPORTING)
+        and "deletingAt" not in item
+        and bool(item.get("uploadId"))
+    )
+
+
+def live_keys(dataset_id: str, item: dict[str, Any]) -> set[str]:
+    """The objects no collector may delete: what readers use (the current import's files and
+    preview, its source, which a re-import copies) and, while the dataset still waits for or
+    imports an upload, that upload's object and what its import records or may write."""
+    live = {str(key) for key in item.get("files") or ()}
+    if item.get("importId"):
+        live.add(layout.preview_key(dataset_id, str(item["importId"])))
+    if item.get("sourceKey"):
+        live.add(str(item["sourceKey"]))
+    if _may_still_switch(item):
+        upload = str(item["uploadId"])
+        live.add(layout.upload_key(dataset_id, upload))
+        live.add(layout.data_key(dataset_id, upload))
+        live.add(layout.preview_key(dataset_id, upload))
+        live.update(str(key) for key in item.get(PENDING) or () if _imports_of(dataset_id, upload, str(key)))
+    return live
+
+
 class _Import:
     def __init__(
         self, store: TenantStore, objects: TenantObjects, ref: layout.UploadRef, work_root: str
@@ -537,22 +584,70 @@ class _Import:
     def _answer(self, outcome: str, **more: Any) -> dict[str, Any]:
         return {"datasetId": self.dataset_id, "uploadId": self.upload_id, "outcome": outcome, **more}
 
+    def _sk(self) -> str:
+        return keys.item_sk(DATASET.prefix, self.dataset_id)
+
     def _item(self) -> dict[str, Any] | None:
-        return self.store.get_item(keys.item_sk(DATASET.prefix, self.dataset_id))
+        return self.store.get_item(self._sk())
 
     def _superseded(self, item: dict[str, Any] | None) -> bool:
         return item is None or bool(item.get("deletingAt")) or item.get("uploadId") != self.upload_id
 
+    def _own(self) -> set[str]:
+        """This upload's objects: its CSV, the keys its import has for sure (the partitions' depend
+        on the data: `pending` records them) and whatever this delivery wrote."""
+        return {
+            self.source,
+            layout.data_key(self.dataset_id, self.upload_id),
+            layout.preview_key(self.dataset_id, self.upload_id),
+            *self.written,
+        }
+
+    def _finish(self, outcome: str, item: dict[str, Any] | None = None, **more: Any) -> dict[str, Any]:
+        """Every way out: collect (the item read again unless given), then answer."""
+        self._collect(self._item() if item is None else item)
+        return self._answer(outcome, **more)
+
+    def _collect(self, item: dict[str, Any] | None) -> None:
+        """Delete what nothing refers to any more — the objects `garbage` lists, the `pending` keys
+        of an import that can no longer switch, this upload's own objects — except what the item
+        still refers to (live_keys), then take those keys out of the sets (only them: a key
+        recorded meanwhile stays). A crash at any point leaves the record for the next collector."""
+        if item is None:  # the dataset is gone (its DELETE deleted what the item recorded)
+            self.objects.delete(sorted(self._own()))
+            return
+        live = live_keys(self.dataset_id, item)
+        garbage = {str(key) for key in item.get(GARBAGE) or ()}
+        pending = {str(key) for key in item.get(PENDING) or ()} - live
+        self.objects.delete(sorted((garbage | pending | self._own()) - live))
+        clauses, names, values = [], {}, {}
+        for name, done in ((GARBAGE, garbage), (PENDING, pending)):
+            if done:
+                clauses.append(f"#{name} :{name}")
+                names[f"#{name}"], values[f":{name}"] = name, done
+        if not clauses:
+            return
+        transaction = Transaction().update(
+            self._sk(),
+            "DELETE " + ", ".join(clauses),
+            names=names,
+            values=values,
+            on_fail=lambda _: _Refused(),
+        )
+        # bookkeeping: no version, no audit; refused when the item is gone meanwhile (its DELETE
+        # deleted what it recorded)
+        with contextlib.suppress(_Refused):
+            self.store.commit(transaction, None)
+
     def run(self) -> dict[str, Any]:
         item = self._item()
         if self._superseded(item):
-            self.objects.delete([self.source])
-            return self._answer("superseded")
+            return self._finish("superseded", item)
         assert item is not None
         if item.get("importId") == self.upload_id and item.get("status") == DatasetStatus.READY:
-            return self._answer("duplicate")
+            return self._finish("duplicate", item)
         if not self._start():
-            return self._answer("not importable", status=item.get("status"))
+            return self._finish("not importable", status=item.get("status"))
         try:
             return self._import(item)
         except ImportFailure as failure:
@@ -561,10 +656,18 @@ class _Import:
             logger.exception("dataset import failed")
             return self._fail(DatasetError(code=IMPORT_FAILED, message="the import failed unexpectedly"))
 
-    def _update(self, verb: str, changes: dict[str, Any], condition: str, values: dict[str, Any]) -> bool:
+    def _update(
+        self,
+        verb: str,
+        changes: dict[str, Any],
+        condition: str,
+        values: dict[str, Any],
+        sets: str = "",
+        set_values: dict[str, Any] | None = None,
+    ) -> bool:
         """A conditional change of the item (`version` + 1) with its audit item, in one transaction;
-        None-valued changes remove the attribute. False when the condition is refused."""
-        sk = keys.item_sk(DATASET.prefix, self.dataset_id)
+        None-valued changes remove the attribute; `sets` are ADD/DELETE clauses of the string sets
+        (`set_values` their values). False when the condition is refused."""
         removed = [name for name, value in changes.items() if value is None]
         assignment = update_expression(
             {name: value for name, value in changes.items() if value is not None},
@@ -572,15 +675,26 @@ class _Import:
             remove_fields=removed,
         )
         transaction = Transaction().update(
-            sk,
-            assignment.expression,
+            self._sk(),
+            f"{assignment.expression} {sets}".strip(),
             condition=condition,
-            names={**assignment.names, **({"#status": "status"} if "#status" in condition else {})},
-            values={**assignment.values, ":one": 1, ":now": now_iso(), ":upload": self.upload_id, **values},
+            names={
+                **assignment.names,
+                **({"#status": "status"} if "#status" in condition else {}),
+                **{f"#{name}": name for name in (GARBAGE, PENDING) if f"#{name}" in sets},
+            },
+            values={
+                **assignment.values,
+                ":one": 1,
+                ":now": now_iso(),
+                ":upload": self.upload_id,
+                **values,
+                **(set_values or {}),
+            },
             on_fail=lambda _old: _Refused(),
         )
         try:
-            self.store.commit(transaction, Change(f"dataset.import.{verb}", sk))
+            self.store.commit(transaction, Change(f"dataset.import.{verb}", self._sk()))
         except _Refused:
             return False
         return True
@@ -592,6 +706,27 @@ class _Import:
             "uploadId = :upload AND #status IN (:uploading, :importing)",
             {":uploading": DatasetStatus.UPLOADING.value, ":importing": DatasetStatus.IMPORTING.value},
         )
+
+    def _record(self, planned: list[str]) -> bool:
+        """The keys this import is about to write, on the item (`pending`) before any is written, if
+        it may still switch: whoever comes next (a redelivery, another import, the DELETE) finds them."""
+        transaction = Transaction().update(
+            self._sk(),
+            "ADD #pending :pending",
+            condition="uploadId = :upload AND #status = :importing AND attribute_not_exists(deletingAt)",
+            names={"#pending": PENDING, "#status": "status"},
+            values={
+                ":pending": set(planned),
+                ":upload": self.upload_id,
+                ":importing": DatasetStatus.IMPORTING.value,
+            },
+            on_fail=lambda _old: _Refused(),
+        )
+        try:
+            self.store.commit(transaction, None)  # bookkeeping: no version, no audit
+        except _Refused:
+            return False
+        return True
 
     def _import(self, item: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -616,29 +751,37 @@ class _Import:
                 converted = convert(connection, local, fmt, work / "out", partition_column)
             finally:
                 connection.close()
-            files = self._upload(converted, partition_column)
+            planned = self._planned(converted, partition_column)
+            files = [relative for _, relative in planned]
+            preview = layout.preview_key(self.dataset_id, self.upload_id)
+            if not self._record([*files, preview]):
+                return self._refused()
+            self._upload(converted, planned, preview)
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return self._switch(item, converted, files, source_bytes, partition_column)
 
-    def _upload(self, converted: Converted, partition_column: str | None) -> list[str]:
-        """Every Parquet file and the preview, under `imports/<U>/` (fixed names: a retry overwrites)."""
-        files = []
-        for value, path in converted.parquet:
-            relative = (
+    def _planned(self, converted: Converted, partition_column: str | None) -> list[tuple[Path, str]]:
+        """Each Parquet file with its key under `imports/<U>/` (fixed names: a retry overwrites)."""
+        return [
+            (
+                path,
                 layout.partition_key(self.dataset_id, self.upload_id, partition_column, value)
                 if partition_column is not None
-                else layout.data_key(self.dataset_id, self.upload_id)
+                else layout.data_key(self.dataset_id, self.upload_id),
             )
+            for value, path in converted.parquet
+        ]
+
+    def _upload(self, converted: Converted, planned: list[tuple[Path, str]], preview: str) -> None:
+        """Every Parquet file and the preview (their keys recorded in `pending` already)."""
+        for path, relative in planned:
             self.written.append(relative)
             self.objects.upload(str(path), relative)
-            files.append(relative)
-        preview = layout.preview_key(self.dataset_id, self.upload_id)
         self.written.append(preview)
         self.objects.put_bytes(
             preview, json.dumps(converted.preview, separators=(",", ":")).encode(), "application/json"
         )
-        return files
 
     def _switch(
         self,
@@ -663,39 +806,41 @@ class _Import:
             "importedAt": now_iso(),
             "error": None,
         }
+        mine = {*files, layout.preview_key(self.dataset_id, self.upload_id)}
+        # The previous import's objects: recorded as garbage by the switch itself, deleted after it.
+        previous = {str(key) for key in item.get("files") or ()}
+        if item.get("importId"):
+            previous.add(layout.preview_key(self.dataset_id, str(item["importId"])))
+        if item.get("sourceKey"):
+            previous.add(str(item["sourceKey"]))
+        previous -= mine | {self.source}
+        sets = "DELETE #pending :mine" + (" ADD #garbage :previous" if previous else "")
         switched = self._update(
             "ready",
             changes,
             "uploadId = :upload AND #status = :importing AND attribute_not_exists(deletingAt)",
             {":importing": DatasetStatus.IMPORTING.value},
+            sets,
+            {":mine": mine, **({":previous": previous} if previous else {})},
         )
         if not switched:
-            current = self._item()
-            if current is not None and current.get("importId") == self.upload_id:
-                return self._answer("duplicate")  # a twin delivery of this upload switched first
-            self._discard(current)
-            return self._answer("superseded")
-        previous = list(item.get("files") or [])
-        if item.get("importId"):
-            previous.append(layout.preview_key(self.dataset_id, str(item["importId"])))
-        if item.get("sourceKey") and item["sourceKey"] != self.source:
-            previous.append(str(item["sourceKey"]))
-        self.objects.delete([key for key in previous if key not in files])
-        return self._answer("ready", rowCount=converted.row_count, files=len(files))
+            return self._refused()
+        return self._finish("ready", rowCount=converted.row_count, files=len(files))
 
-    def _discard(self, current: dict[str, Any] | None) -> None:
-        """Delete what this import wrote (and its upload, when another upload or a delete took over)."""
-        self.objects.delete(self.written)
-        if self._superseded(current):
-            self.objects.delete([self.source])
+    def _refused(self) -> dict[str, Any]:
+        """The record or the switch was refused: a twin delivery of this upload switched (its
+        objects are the item's now: kept), or another upload or a delete took over (what this one
+        wrote, and its upload, go)."""
+        current = self._item()
+        if current is not None and current.get("importId") == self.upload_id:
+            return self._finish("duplicate", current)
+        return self._finish("superseded", current)
 
     def _fail(self, error: DatasetError) -> dict[str, Any]:
         failed = self._update(
             "failed",
             {"status": DatasetStatus.FAILED.value, "error": error.model_dump(mode="json", exclude_none=True)},
-            "uploadId = :upload",
-            {},
+            "uploadId = :upload AND #status = :importing",
+            {":importing": DatasetStatus.IMPORTING.value},
         )
-        self.objects.delete(self.written)
-        self.objects.delete([self.source])
-        return self._answer("failed" if failed else "superseded", error=error.model_dump(mode="json"))
+        return self._finish("failed" if failed else "superseded", error=error.model_dump(mode="json"))

@@ -310,16 +310,24 @@ def delete_dataset(datasets: Datasets, caller: TenantContext, dataset_id: str, o
 
 
 def _objects_of(dataset_id: str, item: dict[str, Any]) -> list[str]:
-    """The dataset's objects the item names: the current import's files and preview, its source,
-    and the pending upload (relative keys). What an import still running writes, it deletes itself
-    when its final write finds the dataset being deleted (importer.py)."""
+    """Every object the item knows of (relative keys): the current import's files and preview, its
+    source, the pending upload and what its import writes for sure (its data file and preview), the
+    objects an earlier import left to delete (`garbage`) and those an import recorded before
+    writing them (`pending`; importer.py). Read after the mark, so it is the final record: no
+    import records or switches from then on. What an import still running writes after this read,
+    it deletes itself when its final write finds the dataset being deleted."""
     found = [str(key) for key in item.get("files") or []]
     if item.get("importId"):
         found.append(layout.preview_key(dataset_id, str(item["importId"])))
     if item.get("sourceKey"):
         found.append(str(item["sourceKey"]))
     if item.get("uploadId"):
-        found.append(layout.upload_key(dataset_id, str(item["uploadId"])))
+        upload_id = str(item["uploadId"])
+        found.append(layout.upload_key(dataset_id, upload_id))
+        found.append(layout.data_key(dataset_id, upload_id))
+        found.append(layout.preview_key(dataset_id, upload_id))
+    for recorded in ("garbage", "pending"):
+        found.extend(sorted(str(key) for key in item.get(recorded) or ()))
     return found
 
 
