@@ -5,8 +5,10 @@ The lifecycle (docs: the datasets spec, "the dataset lifecycle"), on the S3 `Obj
 `tenants/<T>/datasets/<D>/uploads/<U>.csv`:
 1. the event's bucket must be T's (its route), else the event is ignored; the item is read
    (consistently): gone, being deleted or waiting for another upload → this upload is superseded, its
-   object is deleted; already READY from U → a duplicate, nothing to do.
-2. `IMPORTING` (conditional on `uploadId = U` and UPLOADING/IMPORTING).
+   object is deleted (unless it is still the current import's source); already READY from U → a
+   duplicate, nothing to do (but collect, below).
+2. `IMPORTING` (conditional on `uploadId = U` and UPLOADING/IMPORTING), the upload's key recorded in
+   `pending` by the same write.
 3. the CSV is checked (size against the item's `maxBytes`), parsed, typed, and written as Parquet under
    `imports/<U>/` with its `preview.json` — after their keys are recorded on the item (`pending`,
    conditional on `uploadId = U`, IMPORTING, not being deleted): no object is written unrecorded.
@@ -22,11 +24,12 @@ The lifecycle (docs: the datasets spec, "the dataset lifecycle"), on the S3 `Obj
 No object is left behind by a crash: every exit (READY, duplicate, superseded, not importable,
 FAILED) ends by collecting (`_collect`): the objects `garbage` lists, the `pending` keys of an import
 that can no longer switch, and this upload's own objects, each deleted unless the item still refers
-to it (`_live_keys`), then removed from the sets (`DELETE` of exactly those keys: nothing recorded
+to it (`live_keys`), then removed from the sets (`DELETE` of exactly those keys: nothing recorded
 meanwhile is lost). A crash anywhere leaves its record on the item, so the redelivery (Lambda's
-retry), the next import's switch or the dataset's DELETE finishes the job. (What a delivery writes
-after a DELETE removed its record and the item — a delete racing a running import — that delivery
-deletes itself when its switch is refused; only a crash in that window leaks it.)
+retry), the next import's switch or the dataset's DELETE finishes the job. (A partition file a
+delivery writes after a DELETE read its record and removed the item — a delete racing a running
+import — that delivery deletes itself when its switch is refused; only a crash in that very window
+leaks it: its key depends on the data, and no record is left to find it by.)
 
 The engine is DuckDB (this module and `analytics/rows.py` are the only ones that import it). The CSV is
 read with the dataset's dialect and no sniffing at all (every column as text, strict: a malformed row
@@ -705,6 +708,8 @@ class _Import:
             {"status": DatasetStatus.IMPORTING.value, "importStartedAt": int(time.time())},
             "uploadId = :upload AND #status IN (:uploading, :importing)",
             {":uploading": DatasetStatus.UPLOADING.value, ":importing": DatasetStatus.IMPORTING.value},
+            "ADD #pending :source",  # the upload is this import's from now on: recorded with it
+            {":source": {self.source}},
         )
 
     def _record(self, planned: list[str]) -> bool:
@@ -806,7 +811,7 @@ class _Import:
             "importedAt": now_iso(),
             "error": None,
         }
-        mine = {*files, layout.preview_key(self.dataset_id, self.upload_id)}
+        mine = {*files, layout.preview_key(self.dataset_id, self.upload_id), self.source}
         # The previous import's objects: recorded as garbage by the switch itself, deleted after it.
         previous = {str(key) for key in item.get("files") or ()}
         if item.get("importId"):
