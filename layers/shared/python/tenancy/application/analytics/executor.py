@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import ValidationError
@@ -55,10 +55,21 @@ def install(invoke: Invoke | None) -> None:
     _invoke = invoke or invoke_lambda
 
 
-def execute(request: dict[str, Any]) -> ExecutionResult:
-    """Run one card (`request`: an ExecutionRequest as JSON-safe values); 422 when the card
-    failed, 502 when the executor did."""
-    answer = _invoke(json.dumps(request, separators=(",", ":"), ensure_ascii=False).encode())
+def payload(request: dict[str, Any], datasets: Sequence[str] = ()) -> bytes:
+    """An ExecutionRequest as JSON bytes: `request`'s members (JSON-safe values, no `datasets`),
+    then `datasets`, each a `DatasetInput` as JSON text, put in as they are (not parsed again)."""
+    envelope = json.dumps(request, separators=(",", ":"), ensure_ascii=False)
+    if not envelope.endswith("}") or "datasets" in request:
+        raise ValueError("the request is an object without `datasets`")
+    joined = ",".join(datasets)
+    separator = "," if request else ""
+    return f'{envelope[:-1]}{separator}"datasets":[{joined}]}}'.encode()
+
+
+def execute(request: dict[str, Any], datasets: Sequence[str] = ()) -> ExecutionResult:
+    """Run one card (`request`: an ExecutionRequest as JSON-safe values, its `datasets` given
+    apart as JSON texts: `payload`); 422 when the card failed, 502 when the executor did."""
+    answer = _invoke(payload(request, datasets))
     try:
         result = ExecutionResult.model_validate_json(answer)
     except ValidationError:

@@ -1,6 +1,6 @@
 """A dataset's rows, read as the tenant for one card: its current import's Parquet files (the item's
 `files`, keys relative to the tenant's prefix), projected to the columns the card uses, filtered by
-the filters that apply to it, as columnar JSON values (the executor contract's `DatasetInput`).
+the filters that apply to it, as columnar JSON text (the executor contract's `DatasetInput`).
 
 - Files are downloaded with the tenant's credentials (`TenantObjects.download`) into a local cache
   under /tmp keyed by tenant, dataset and import (the key itself names them: an import's files never
@@ -11,19 +11,21 @@ the filters that apply to it, as columnar JSON values (the executor contract's `
   date, the date of a datetime, or text that is a date) is within from..to, both included.
 - A partitioned dataset's files (`partitions/<column>=<value>/`) that a filter on the partition
   column excludes are never downloaded.
-- Values are JSON-safe: dates and datetimes as ISO-8601 text, non-finite floats as null.
+- DuckDB writes the JSON (`to_json` of each column's list, in the rows' order), and the text is
+  passed through to the executor as it is: no value becomes a Python object on this side. Values
+  are typed as the schema says; dates and datetimes as ISO-8601 text (as `isoformat()` writes
+  them), non-finite floats as null.
 - The rows a card is given are at most `contract.MAX_REQUEST_BYTES` serialized (a Lambda payload
-  is 6 MB): a read over that is refused with 413 `CARD_INPUT_TOO_LARGE`, stopping as soon as it
-  gets there.
+  is 6 MB): a read over that is refused with 413 `CARD_INPUT_TOO_LARGE` — first from a lower
+  bound of the size summed by a scan that makes no text (nothing is built for rows that cannot
+  fit), then from the text's own size.
 
 This module and `datasets/importer.py` are the only ones that import duckdb (the engine layer).
 """
 
 from __future__ import annotations
 
-import datetime
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -33,7 +35,6 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote
 
@@ -45,7 +46,6 @@ from tenancy.application.sandbox.contract import MAX_REQUEST_BYTES
 from tenancy.common.errors import ValidationFailedError
 
 CACHE_BYTES = 256 * 1024 * 1024  # of Lambda's 512 MB of /tmp by default
-_BATCH = 5000  # rows fetched (and sized) at a time
 _SQL_TYPES = {
     ColumnType.INT64: "BIGINT",
     ColumnType.FLOAT64: "DOUBLE",
@@ -204,10 +204,26 @@ def projections(used_columns: Sequence[str], schemas: Sequence[dict[str, ColumnT
 
 @dataclass(frozen=True)
 class Rows:
-    """One dataset's input to the executor (`contract.DatasetInput` as JSON values) and its size."""
+    """One dataset's input to the executor: a `contract.DatasetInput` as JSON text (its values
+    written by DuckDB, passed through as they are), its size in bytes (UTF-8) and its row count."""
 
-    input: dict[str, Any]
-    size: int  # bytes of its serialized data, about
+    text: str
+    size: int
+    row_count: int
+
+
+def dataset_input(dataset_id: str, specs: list[dict[str, str]], data: dict[str, str], count: int) -> Rows:
+    """A `DatasetInput`'s JSON text, with `data`'s columns given as JSON array texts."""
+    columns = ",".join(f"{_dumps(name)}:{values}" for name, values in data.items())
+    text = (
+        f'{{"datasetId":{_dumps(dataset_id)},"columns":{_dumps(specs)},'
+        f'"data":{{{columns}}},"rowCount":{count}}}'
+    )
+    return Rows(text, len(text.encode()), count)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def partition_value(relative: str) -> tuple[str, str | None] | None:
@@ -280,14 +296,54 @@ def _where(filters: Sequence[AnyFilter], schema: dict[str, ColumnType]) -> tuple
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime.date):  # datetime.datetime too
-        return value.isoformat()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
+def _json_expression(column: str, column_type: ColumnType) -> str:
+    """A column's values as the card is given them, for DuckDB's `to_json`: its schema's type;
+    dates and datetimes as ISO-8601 text (`date.isoformat()`/`datetime.isoformat()`'s forms:
+    microseconds only when there are some), non-finite floats as null."""
+    name = _ident(column)
+    match column_type:
+        case ColumnType.INT64:
+            return f"CAST({name} AS BIGINT)"
+        case ColumnType.FLOAT64:
+            return f"(CASE WHEN isfinite(CAST({name} AS DOUBLE)) THEN CAST({name} AS DOUBLE) END)"
+        case ColumnType.BOOL:
+            return f"CAST({name} AS BOOLEAN)"
+        case ColumnType.DATE:
+            return f"strftime(CAST({name} AS DATE), '%Y-%m-%d')"
+        case ColumnType.DATETIME:
+            moment = f"CAST({name} AS TIMESTAMP)"
+            return (
+                f"(CASE WHEN microsecond({moment}) % 1000000 = 0 "
+                f"THEN strftime({moment}, '%Y-%m-%dT%H:%M:%S') "
+                f"ELSE strftime({moment}, '%Y-%m-%dT%H:%M:%S.%f') END)"
+            )
+        case _:
+            return f"CAST({name} AS VARCHAR)"
+
+
+# The fewest bytes a non-null value of each type takes in JSON, its separator included ("0,",
+# "0.0,", "true,", quoted ISO dates and datetimes); text is its UTF-8 length + 3, null "null,".
+_LEAST_BYTES = {
+    ColumnType.INT64: 2,
+    ColumnType.FLOAT64: 4,
+    ColumnType.BOOL: 5,
+    ColumnType.DATE: 13,
+    ColumnType.DATETIME: 22,
+}
+
+
+def _least_bytes(column: str, column_type: ColumnType) -> str:
+    """A lower bound of a row's value's bytes in the columnar JSON (a cheap scan: no text is made)."""
+    name = _ident(column)
+    if column_type in _LEAST_BYTES:
+        return f"(CASE WHEN {name} IS NULL THEN 5 ELSE {_LEAST_BYTES[column_type]} END)"
+    return f"coalesce(strlen(CAST({name} AS VARCHAR)) + 3, 5)"
+
+
+def _unused(name: str, taken: Sequence[str]) -> str:
+    while name in taken:
+        name += "_"
+    return name
 
 
 def _source(connection: Any, path: str, dataset: dict[str, Any], schema: dict[str, ColumnType]) -> str:
@@ -318,46 +374,64 @@ def read(
     files: FileCache | None = None,
 ) -> Rows:
     """The dataset's rows (its current import's files) for one card: `columns` (names of its
-    schema), filtered by `filters` (those that apply: `applicable`), at most `budget` bytes (413
-    CARD_INPUT_TOO_LARGE beyond)."""
+    schema), filtered by `filters` (those that apply: `applicable`), at most `budget` bytes of JSON
+    (413 CARD_INPUT_TOO_LARGE beyond).
+
+    DuckDB writes the JSON: per column, `to_json(list(value ORDER BY row))` over the rows in their
+    files' order (`row_number() OVER ()` keeps it). First, a scan that makes no text sums a lower
+    bound of their size (`_least_bytes`): rows that cannot fit are refused before any JSON is made
+    (what is made for rows that pass is at most a few times the budget); then the text's own size
+    is checked."""
     import duckdb
 
     files = files or cache()
     schema = schema_of(dataset)
     specs = [{"name": name, "type": str(schema[name])} for name in columns]
-    data: dict[str, list[Any]] = {name: [] for name in columns}
     wanted = pruned(dataset, filters)
     dataset_id = str(dataset["datasetId"])
-    if not wanted:
-        return Rows({"datasetId": dataset_id, "columns": specs, "data": data, "rowCount": 0}, 2)
-    size = 0
-    with files.files(objects, wanted) as paths:
-        connection = duckdb.connect(
-            ":memory:",
-            config={"threads": 2, "autoinstall_known_extensions": False, "autoload_known_extensions": False},
-        )
-        try:
-            sources = " UNION ALL BY NAME ".join(
-                f"({_source(connection, path, dataset, schema)})" for path in paths
+    too_large = CardInputTooLargeError(
+        f"the card's rows are over {MAX_REQUEST_BYTES} bytes serialized; use fewer columns (usedColumns) or filters",
+        {"maxBytes": MAX_REQUEST_BYTES, "datasetId": dataset_id},
+    )
+    texts: list[str] = ["[]" for _ in columns]
+    count = 0
+    if wanted:
+        with files.files(objects, wanted) as paths:
+            connection = duckdb.connect(
+                ":memory:",
+                config={
+                    "threads": 1,
+                    "autoinstall_known_extensions": False,
+                    "autoload_known_extensions": False,
+                },
             )
-            where, params = _where(filters, schema)
-            projection = ", ".join(_ident(name) for name in columns) or "1 AS __row"
-            query = f"SELECT {projection} FROM ({sources}){where}"  # noqa: S608 (names quoted, values bound)
-            cursor = connection.execute(query, params)
-            count = 0
-            while batch := cursor.fetchmany(_BATCH):
-                count += len(batch)
-                values = [[_json_value(value) for value in row] for row in batch] if columns else []
-                size += len(json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode())
-                if size > budget:
-                    raise CardInputTooLargeError(
-                        f"the card's rows are over {MAX_REQUEST_BYTES} bytes serialized; "
-                        "use fewer columns (usedColumns) or filters",
-                        {"maxBytes": MAX_REQUEST_BYTES, "datasetId": dataset_id},
+            try:
+                sources = " UNION ALL BY NAME ".join(
+                    f"({_source(connection, path, dataset, schema)})" for path in paths
+                )
+                where, params = _where(filters, schema)
+                projection = ", ".join(_ident(name) for name in columns) or "1 AS __row"
+                selected = f"SELECT {projection} FROM ({sources}){where}"  # noqa: S608 (names quoted, values bound)
+                least = " + ".join(_least_bytes(name, schema[name]) for name in columns) or "0"
+                counted = connection.execute(
+                    f"SELECT count(*), coalesce(sum({least}), 0) FROM ({selected})",  # noqa: S608 (as above)
+                    params,
+                ).fetchone()
+                count, lower_bound = (int(counted[0]), int(counted[1])) if counted else (0, 0)
+                if lower_bound > budget:
+                    raise too_large
+                if count and columns:
+                    row = _ident(_unused("__row", columns))
+                    lists = ", ".join(
+                        f"to_json(list({_json_expression(name, schema[name])} ORDER BY {row}))"
+                        for name in columns
                     )
-                for row in values:
-                    for name, value in zip(columns, row, strict=True):
-                        data[name].append(value)
-        finally:
-            connection.close()
-    return Rows({"datasetId": dataset_id, "columns": specs, "data": data, "rowCount": count}, size)
+                    ordered = f"SELECT row_number() OVER () AS {row}, * FROM ({selected})"  # noqa: S608
+                    made = connection.execute(f"SELECT {lists} FROM ({ordered})", params).fetchone()  # noqa: S608
+                    texts = [str(text) for text in made] if made else texts
+            finally:
+                connection.close()
+    rows = dataset_input(dataset_id, specs, dict(zip(columns, texts, strict=True)), count)
+    if rows.size > budget:
+        raise too_large
+    return rows

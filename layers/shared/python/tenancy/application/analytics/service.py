@@ -264,17 +264,19 @@ def remember(store: TenantStore, run: Run, result: CardResult) -> bool:
 
 def run_card(run: Run, objects: Objects) -> CardResult:
     """Read the rows (as the tenant), run the code in the executor, answer its HTML."""
-    request: dict[str, Any] = {"code": run.code, "params": run.params, "filters": run.applied, "datasets": []}
-    budget = MAX_REQUEST_BYTES - len(json.dumps(request, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    request: dict[str, Any] = {"code": run.code, "params": run.params, "filters": run.applied}
+    envelope = len(json.dumps(request, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+    budget = MAX_REQUEST_BYTES - envelope - len(',"datasets":[]')
     if budget < 0:
         raise CardInputTooLargeError(
             f"the card's code and params are over {MAX_REQUEST_BYTES} bytes", {"maxBytes": MAX_REQUEST_BYTES}
         )
+    inputs: list[str] = []
     for dataset, columns, filters in zip(run.datasets, run.columns, run.filters, strict=True):
         read = rows.read(objects(), dataset, columns, filters, budget=budget)
-        budget -= read.size
-        request["datasets"].append(read.input)
-    result = executor.execute(request)
+        budget -= read.size + 1  # and its separator
+        inputs.append(read.text)
+    result = executor.execute(request, inputs)
     return CardResult(
         cardId=run.card_id,
         html=result.html or "",
