@@ -36,3 +36,12 @@ class ExecutorFailedError(TenancyError):
 
     status_code = 502
     code = "EXECUTOR_FAILED"
+
+
+class RenderDeadlineError(TenancyError):
+    """A dashboard's card that its render did not start before the render's deadline (the function
+    would have run out of time): 503 in the render, never a timed-out function. Rendering again
+    runs it (the cards that ran are cached)."""
+
+    status_code = 503
+    code = "RENDER_DEADLINE"

@@ -84,7 +84,10 @@ def preview_card(
     operation_id="renderDashboard",
     summary="Every card of a dashboard's layout: each its result or its error",
     description="For the dashboard's viewers and up (404 otherwise, or for an unknown filterViewId). "
-    "Each card's entry carries the status executing it alone would answer with.",
+    "Each card's entry carries the status executing it alone would answer with; a card the render "
+    "did not start before its deadline (the function's remaining time less the executor's timeout "
+    "and 2 s) is answered in the render with status 503 and the error code RENDER_DEADLINE, without "
+    "running: render again (the cards that ran are cached).",
     responses=_responses([403, 404], executes=False),
 )
 def render_dashboard(
@@ -94,4 +97,5 @@ def render_dashboard(
     store: TenantStoreDep,
     objects: TenantObjects,
 ) -> Response[str]:
-    return http.ok(service.render_dashboard(store, objects, caller, dashboardId, body))
+    deadline = service.render_deadline(router.lambda_context)
+    return http.ok(service.render_dashboard(store, objects, caller, dashboardId, body, deadline=deadline))

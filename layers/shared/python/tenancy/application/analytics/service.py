@@ -29,7 +29,11 @@ from typing import Any
 
 from tenancy.application.access.tenant_objects import TenantObjects
 from tenancy.application.analytics import executor, rows
-from tenancy.application.analytics.errors import CardInputTooLargeError, DatasetNotReadyError
+from tenancy.application.analytics.errors import (
+    CardInputTooLargeError,
+    DatasetNotReadyError,
+    RenderDeadlineError,
+)
 from tenancy.application.analytics.models import (
     AnyFilter,
     CardFailure,
@@ -44,7 +48,7 @@ from tenancy.application.analytics.models import (
 )
 from tenancy.application.cards.repository import Cards
 from tenancy.application.cards.service import readable
-from tenancy.application.sandbox.contract import MAX_REQUEST_BYTES
+from tenancy.application.sandbox.contract import MAX_REQUEST_BYTES, TIMEOUT_MS
 from tenancy.application.sharing.permissions import DashboardAccess
 from tenancy.application.store import keys
 from tenancy.application.store.engine import TenantStore
@@ -60,6 +64,10 @@ CACHE_SECONDS = 3600
 MAX_CACHED_HTML_BYTES = 300 * 1024
 FINGERPRINT_LENGTH = 32
 RENDER_THREADS = 4
+# A render starts a card only while the function has more than this left: the card's own
+# wall-clock limit in the executor plus 2 s for its rows, the invocation and the answer. A card not
+# started by then is answered 503 RENDER_DEADLINE in the render (the function never times out).
+RENDER_MARGIN_S = TIMEOUT_MS / 1000 + 2
 
 Objects = Callable[[], TenantObjects]
 
@@ -359,11 +367,28 @@ def _failure(card_id: str, error: Exception) -> RenderedCard:
     return RenderedCard(cardId=card_id, status=500, error=failure)
 
 
+def render_deadline(context: Any) -> float | None:
+    """When a render stops starting cards (`time.monotonic()`): RENDER_MARGIN_S before the Lambda
+    context's remaining time runs out; None without a context that tells it."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    return time.monotonic() + int(remaining()) / 1000 - RENDER_MARGIN_S
+
+
 def render_dashboard(
-    store: TenantStore, objects: Objects, caller: Any, dashboard_id: str, request: RenderDashboardRequest
+    store: TenantStore,
+    objects: Objects,
+    caller: Any,
+    dashboard_id: str,
+    request: RenderDashboardRequest,
+    *,
+    deadline: float | None = None,
 ) -> DashboardRender:
     """`POST /dashboards/{dashboardId}/render`: every card of the layout, each its result or its
-    error; cached results first, the others run concurrently (RENDER_THREADS at a time)."""
+    error; cached results first, the others run concurrently (RENDER_THREADS at a time) while
+    `deadline` (`render_deadline`) has not passed: a card not started by then is answered 503
+    RENDER_DEADLINE without running."""
     dashboard = DashboardAccess(store).resolve(dashboard_id, caller).dashboard
     view_id = request.filterViewId
     if request.filters is None and view_id is None:
@@ -397,6 +422,14 @@ def render_dashboard(
             pending[card_id] = run
 
     def execute(card_id: str) -> RenderedCard:
+        if deadline is not None and time.monotonic() >= deadline:
+            return _failure(
+                card_id,
+                RenderDeadlineError(
+                    "the render ran out of time before this card started: render again "
+                    "(the cards that ran are cached)"
+                ),
+            )
         try:
             return RenderedCard(
                 cardId=card_id, status=200, result=_answer(store, pending[card_id], objects, False)
