@@ -332,6 +332,55 @@ def cloudformation_bucket_event_bridge() -> None:
     FakeBucket._tenancy_event_bridge = True  # type: ignore[attr-defined]
 
 
+def s3_events_to_the_default_bus_only() -> None:
+    """S3 sends a bucket's EventBridge notifications to the account's default bus only; moto hands
+    them to the rules of every bus, so the app's own bus saw `Object Created` events no rule of
+    ours expects there (and a catch-all rule on it, every object the provisioner writes). The
+    event is moto's own (moto.s3.notifications._send_event_bridge_message), sent to the default
+    bus's rules only."""
+    from moto.s3 import notifications
+
+    if getattr(notifications, "_tenancy_default_bus", False):
+        return
+
+    def send(account_id: str, bucket: Any, event_name: str, key: Any) -> None:
+        from moto.core.utils import unix_time
+        from moto.events.models import events_backends
+        from moto.events.utils import _BASE_EVENT_MESSAGE
+
+        try:
+            event = copy.deepcopy(_BASE_EVENT_MESSAGE)
+            event["detail-type"] = notifications._detail_type(event_name)
+            event["source"] = "aws.s3"
+            event["account"] = account_id
+            event["time"] = unix_time()
+            event["region"] = bucket.region_name
+            event["resources"] = [bucket.arn]
+            event["detail"] = {
+                "version": "0",
+                "bucket": {"name": bucket.name},
+                "object": {
+                    "key": key.name,
+                    "size": key.size,
+                    "eTag": key.etag.replace('"', ""),
+                    "version-id": key.version_id,
+                    "sequencer": "617f08299329d189",
+                },
+                "request-id": "N4N7GDK58NMKJ12R",
+                "requester": account_id,
+                "source-ip-address": "1.2.3.4",
+                "reason": event_name.split(":")[1],
+            }
+            default = events_backends[account_id][bucket.region_name].event_buses.get("default")
+            for rule in list(default.rules.values()) if default is not None else []:
+                rule.send_to_targets(event, transform_input=False)
+        except Exception:  # noqa: S110 (asynchronous in AWS: the object's write succeeds regardless)
+            pass
+
+    notifications._send_event_bridge_message = send
+    notifications._tenancy_default_bus = True  # type: ignore[attr-defined]
+
+
 # Form fields S3 does not hold to the policy's conditions.
 _UNCONDITIONED_FIELDS = frozenset({"policy", "x-amz-signature", "file", "awsaccesskeyid", "signature"})
 
@@ -451,4 +500,5 @@ def apply() -> None:
     server_dispatch_once_per_host()
     events_delivered_whole()
     cloudformation_bucket_event_bridge()
+    s3_events_to_the_default_bus_only()
     post_uploads_held_to_their_policy()

@@ -37,8 +37,10 @@ def run_bench(out: Path, *options: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def smoke(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One smoke run of every section."""
-    return run_bench(tmp_path_factory.mktemp("bench") / "results.json")
+    """One smoke run of every section but the workspace's and the datasets' (each has a smoke test
+    of its own: tests/integration/test_bench_workspace_smoke.py, test_bench_datasets_smoke.py)."""
+    sections = ("size", "bytecode", "cold", "imports", "warm", "scale", "onboarding", "plans")
+    return run_bench(tmp_path_factory.mktemp("bench") / "results.json", "--only", *sections)
 
 
 def test_the_benchmark_runs_and_writes_every_section(smoke: dict[str, Any]) -> None:

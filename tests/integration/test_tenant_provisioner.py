@@ -118,7 +118,14 @@ def test_pool_offboarding_purges_only_this_tenant(cloud: Cloud) -> None:
     assert keys_under(cloud.settings.tenant_bucket_name, f"tenants/{TID}/") == []
     assert route(cloud) == {}
     # still open, with the counters the provisioner starts at zero
-    assert sorted(partition(cloud, other)) == ["AGENT#1", "COUNT#AGENT", "COUNT#USER", "EXEC#1", "PARTITION"]
+    assert sorted(partition(cloud, other)) == [
+        "AGENT#1",
+        "COUNT#AGENT",
+        "COUNT#DATASET",
+        "COUNT#USER",
+        "EXEC#1",
+        "PARTITION",
+    ]
     assert partition(cloud, TID + "0") == ["EXEC#1"]
     assert len(keys_under(cloud.settings.tenant_bucket_name, f"tenants/{other}/")) == 2
     assert route(cloud, other)["isolation"] == "pool"
