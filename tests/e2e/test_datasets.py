@@ -126,7 +126,9 @@ def test_upload_import_preview_execute_render(
     rendered = admin("POST", f"/dashboards/{dashboard.body['data']['dashboardId']}/render", {})
     assert rendered.status == 200, rendered.body
     cards = rendered.body["data"]["cards"]
-    assert [(c["cardId"], c["status"], c["result"]["html"]) for c in cards] == [(card_id, 200, result["html"])]
+    assert [(c["cardId"], c["status"], c["result"]["html"]) for c in cards] == [
+        (card_id, 200, result["html"])
+    ]
 
     # a dataset a card uses is not deleted
     assert admin("DELETE", f"/datasets/{dataset_id}").status == 409
