@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from tenancy.application.cards.models import Code, Columns, DatasetIds, Params, _CardFields
+from tenancy.application.cards.models import CardFieldChecks, Code, Columns, DatasetIds, Params
 from tenancy.common.fields import TEXT_PATTERN, IdRef, Request, View
 
 MAX_FILTERS = 20
@@ -113,7 +113,7 @@ Filters = Annotated[
 ]
 
 
-class ExecuteCardRequest(_CardFields):
+class ExecuteCardRequest(CardFieldChecks):
     filters: Filters = Field(default_factory=list)
     params: Params | None = Field(
         default=None, description="merged over the card's own params (a key given here wins)"
@@ -126,7 +126,7 @@ class ExecuteCardRequest(_CardFields):
     )
 
 
-class PreviewCardRequest(_CardFields):
+class PreviewCardRequest(CardFieldChecks):
     """Unsaved code run the same way as a card (never cached)."""
 
     code: Code

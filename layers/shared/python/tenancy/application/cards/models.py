@@ -93,7 +93,7 @@ def _distinct(value: list[str]) -> list[str]:
     return value
 
 
-class _CardFields(Request):
+class CardFieldChecks(Request):
     """The checks a card's fields take in every body (a field left out is not checked)."""
 
     @field_validator("code", check_fields=False)
@@ -123,7 +123,7 @@ class _CardFields(Request):
         return value
 
 
-class CreateCardRequest(_CardFields):
+class CreateCardRequest(CardFieldChecks):
     name: Name
     description: Description = ""
     datasetIds: DatasetIds = Field(default_factory=list)
@@ -133,7 +133,7 @@ class CreateCardRequest(_CardFields):
     filterColumns: Columns = Field(default_factory=list)
 
 
-class UpdateCardRequest(_CardFields):
+class UpdateCardRequest(CardFieldChecks):
     # A field left out is unchanged; null is not a value here (refused with 422, as documented).
     model_config = ConfigDict(json_schema_extra=changes_and_version)
 
