@@ -157,7 +157,7 @@ token: $(STAMP) ## print an ID token of a tenant user of the running local cloud
 openapi: $(STAMP) ## write the OpenAPI documents generated from the API handlers to .build/openapi/
 	@PYTHONPATH=layers/shared/python:cdk:. $(BIN)/python -m localcloud.openapi .build/openapi
 
-bench: install build bench-env ## measure cold start, warm latency, AWS calls, onboarding, scale, sizes, plans (quota check, cached reads, noisy neighbour), workspace (a dashboard read with 0/10/100 shares and groups) -> bench/results.json
+bench: install build bench-env ## measure cold start, warm latency, AWS calls, onboarding, scale, sizes, plans (quota check, cached reads, noisy neighbour), workspace (a dashboard read with 0/10/100 shares and groups), datasets (import throughput, Parquet size, preview, card execution cold/warm/cached, engine cold starts) -> bench/results.json
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.readme
 
