@@ -1,5 +1,13 @@
-"""Isolation, proven: every app route x (own tenant, other tenant). Another tenant's resource is a
-404 indistinguishable from one that never existed, and nothing of the other tenant changes."""
+"""Isolation, proven: every app route on another tenant's resource is a 404 indistinguishable from one
+that never existed, and nothing of the other tenant changes (its partition and its objects, read
+before and after each request). The routes on the caller's own resources: test_isolation_own_tenant.py.
+
+The tenants are onboarded once for the module (seconds each): tenant A (pool) and tenant B (silo),
+each with one of every resource a route names. Every test here only reads or is refused, and checks
+that both tenants' partitions and objects are after it as they were before. Each test starts on the
+world as built: should a test leave it changed (it failed, then), the next test gets two new tenants,
+so that no test can pass on what another removed or fail for what another wrote.
+"""
 
 from __future__ import annotations
 
@@ -10,156 +18,88 @@ import pytest
 
 from tests.helpers.api import ApiClient
 from tests.helpers.cloud import Cloud
-from tests.helpers.dataset_seeds import bucket_of, seed_dataset, seed_dataset_objects
-from tests.helpers.workspace_seeds import tenant_store
-from tests.integration.conftest import admin_of
+from tests.helpers.isolation import (
+    DATASET_ROUTES,
+    NEVER,
+    ROUTE_IDS,
+    ROUTES,
+    build_world,
+    filled,
+    objects,
+    param,
+    partition,
+)
 
-NEVER = "00000000-0000-4000-8000-000000000000"
+State = dict[str, Any]
 
 
-def partition(cloud: Cloud, table: str, tenant_id: str) -> list[dict[str, Any]]:
-    items = boto3.client("dynamodb").query(
-        TableName=table,
-        KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"TENANT#{tenant_id}"}},
-        ConsistentRead=True,
-    )["Items"]
-    return sorted(items, key=lambda i: i["SK"]["S"])
+def state_of(world: dict[str, Any]) -> State:
+    """What no test of this module may change: both tenants' partitions and their buckets' objects."""
+    state: State = {}
+    for name, tenant in world.items():
+        state[f"{name} partition"] = partition(tenant["table"], tenant["tenant"]["tenantId"])
+        state[f"{name} objects"] = objects(tenant["bucket"])
+    return state
+
+
+class SharedWorld:
+    """The module's tenants, with their state as built; built anew (two new tenants, their slugs
+    numbered) for the next test when a test left them changed."""
+
+    def __init__(self, cloud: Cloud, app: ApiClient, onboard: Any) -> None:
+        self._cloud, self._app, self._onboard = cloud, app, onboard
+        self.builds = 0
+        self._build()
+
+    def _build(self) -> None:
+        suffix = f"-{self.builds}" if self.builds else ""
+        self.world = build_world(self._cloud, self._app, self._onboard, suffix)
+        self.built = state_of(self.world)
+        self.builds += 1
+
+    def as_built(self) -> State:
+        """The state as built, now: the tenants' if no test changed them, else new tenants'."""
+        if state_of(self.world) != self.built:
+            self._build()
+        return self.built
+
+
+@pytest.fixture(scope="module")
+def shared(module_cloud: Cloud, module_app: ApiClient, module_onboard: Any) -> SharedWorld:
+    return SharedWorld(module_cloud, module_app, module_onboard)
 
 
 @pytest.fixture
-def world(cloud: Cloud, app: ApiClient, onboard: Any) -> dict[str, Any]:
-    """Tenant A (pool) and tenant B (silo), each with a member, an agent and an execution."""
-    result: dict[str, Any] = {}
-    for slug, tier in (("tenant-a", "PRO"), ("tenant-b", "ENTERPRISE")):
-        tenant = onboard(slug, tier)
-        admin = admin_of(cloud, app, slug)
-        member = admin.post("/users", {"email": f"member@{slug}.example", "role": "member"}).data
-        agent = admin.post("/agents", {"name": f"{slug}-agent"}).data
-        execution = admin.post(f"/agents/{agent['agentId']}/executions", {"input": {"n": 1}}).data
-        secret = admin.request("PUT", f"/secrets/{slug}-key", {"value": f"value-of-{slug}"}).data
-        admin_id = admin.get("/me").data["userId"]
-        store = tenant_store(cloud, tenant)
-        dataset = seed_dataset(store, f"data-{slug}", admin_id)  # READY, with its objects
-        objects = seed_dataset_objects(
-            bucket_of(tenant, cloud.settings.tenant_bucket_name), tenant["tenantId"], dataset
-        )
-        seed_dataset(store, f"ds-{slug}", admin_id)  # the one its card uses
-        card = admin.post("/cards", {"name": f"{slug}-card", "datasetIds": [f"ds-{slug}"]}).data
-        group = admin.post("/groups", {"name": f"{slug}-group"}).data
-        assert admin.post(f"/groups/{group['groupId']}/members", {"userId": member["userId"]}).status == 201
-        dashboard = admin.post("/dashboards", {"name": f"{slug}-dashboard"}).data
-        view = admin.post(
-            f"/dashboards/{dashboard['dashboardId']}/filter-views", {"name": f"{slug}-view"}
-        ).data
-        share = admin.post(
-            f"/dashboards/{dashboard['dashboardId']}/shares",
-            {"targetType": "user", "targetId": member["userId"], "permission": "viewer"},
-        ).data
-        result[slug] = {
-            "tenant": tenant,
-            "admin": admin,
-            "table": tenant["resources"].get("dedicatedTable") or cloud.settings.app_table_name,
-            "bucket": bucket_of(tenant, cloud.settings.tenant_bucket_name),
-            "objects": objects,
-            "ids": {
-                "userId": member["userId"],
-                "agentId": agent["agentId"],
-                "executionId": execution["executionId"],
-                "name": secret["name"],
-                "cardId": card["cardId"],
-                "groupId": group["groupId"],
-                "adminId": admin_id,
-                "datasetId": dataset["datasetId"],
-                "dashboardId": dashboard["dashboardId"],
-                "viewId": view["viewId"],
-                "shareId": share["shareId"],
-            },
-        }
-    return result
+def before(shared: SharedWorld) -> State:
+    """The world's state as the test starts: as built, whatever an earlier test did."""
+    return shared.as_built()
 
 
-# (method, path template, body): every route that names a resource
-ROUTES: list[tuple[str, str, Any]] = [
-    ("GET", "/users/{userId}", None),
-    ("PATCH", "/users/{userId}", {"role": "admin", "version": 1}),
-    ("DELETE", "/users/{userId}", None),
-    ("GET", "/agents/{agentId}", None),
-    ("PATCH", "/agents/{agentId}", {"name": "hijacked", "version": 1}),
-    ("DELETE", "/agents/{agentId}", None),
-    ("POST", "/agents/{agentId}/executions", {"input": {}}),
-    ("GET", "/agents/{agentId}/executions", None),
-    ("GET", "/executions/{executionId}", None),
-    ("PATCH", "/executions/{executionId}", {"status": "RUNNING"}),
-    ("GET", "/secrets/{name}", None),
-    ("GET", "/secrets/{name}?reveal=true", None),
-    ("DELETE", "/secrets/{name}", None),
-    ("GET", "/cards/{cardId}", None),
-    ("PATCH", "/cards/{cardId}", {"name": "hijacked", "version": 1}),
-    ("DELETE", "/cards/{cardId}", None),
-    ("GET", "/groups/{groupId}", None),
-    ("PATCH", "/groups/{groupId}", {"name": "hijacked", "version": 1}),
-    ("DELETE", "/groups/{groupId}", None),
-    ("GET", "/groups/{groupId}/members", None),
-    ("POST", "/groups/{groupId}/members", {"userId": "{adminId}"}),  # body ids are filled in too
-    ("DELETE", "/groups/{groupId}/members/{userId}", None),
-    ("GET", "/dashboards/{dashboardId}/shares", None),
-    (
-        "POST",
-        "/dashboards/{dashboardId}/shares",
-        {"targetType": "group", "targetId": "{groupId}", "permission": "viewer"},
-    ),
-    ("GET", "/dashboards/{dashboardId}/shares/{shareId}", None),
-    ("PATCH", "/dashboards/{dashboardId}/shares/{shareId}", {"permission": "editor", "version": 1}),
-    ("DELETE", "/dashboards/{dashboardId}/shares/{shareId}", None),
-    ("GET", "/dashboards/{dashboardId}", None),
-    ("PATCH", "/dashboards/{dashboardId}", {"name": "hijacked", "version": 1}),
-    ("DELETE", "/dashboards/{dashboardId}", None),
-    ("POST", "/dashboards/{dashboardId}/clone", {}),
-    ("GET", "/dashboards/{dashboardId}/filter-views", None),
-    ("POST", "/dashboards/{dashboardId}/filter-views", {"name": "hijacked"}),
-    ("GET", "/dashboards/{dashboardId}/filter-views/{viewId}", None),
-    ("PATCH", "/dashboards/{dashboardId}/filter-views/{viewId}", {"name": "hijacked", "version": 1}),
-    ("DELETE", "/dashboards/{dashboardId}/filter-views/{viewId}", None),
-    ("GET", "/datasets/{datasetId}", None),
-    ("GET", "/datasets/{datasetId}/preview", None),
-    ("PATCH", "/datasets/{datasetId}", {"name": "hijacked", "version": 1}),
-    ("PATCH", "/datasets/{datasetId}", {"partitionColumn": "region", "version": 1}),  # copies its source
-    ("POST", "/datasets/{datasetId}/uploads", None),
-    ("DELETE", "/datasets/{datasetId}", None),
-    # PUT /secrets/{name} names the caller's own secret of that name (test_secrets.py: the two
-    # tenants' secrets of one name are two secrets, under two paths).
-]
+@pytest.fixture
+def world(shared: SharedWorld, before: State) -> dict[str, Any]:
+    """Tenant A (pool) and tenant B (silo), `tenant-a` and `tenant-b`, each with one of every
+    resource a route names (helpers/isolation.py), as built."""
+    return shared.world
 
 
-@pytest.mark.parametrize(("method", "template", "body"), ROUTES, ids=[f"{m} {t}" for m, t, _ in ROUTES])
+@pytest.mark.parametrize(("method", "template", "body"), ROUTES, ids=ROUTE_IDS)
 def test_another_tenants_resource_is_404_and_untouched(
-    cloud: Cloud, world: dict[str, Any], method: str, template: str, body: Any
+    world: dict[str, Any], before: State, method: str, template: str, body: Any
 ) -> None:
     a, b = world["tenant-a"], world["tenant-b"]
-    before = partition(cloud, b["table"], b["tenant"]["tenantId"])
-    response = a["admin"].request(method, template.format(**b["ids"]), _filled(body, b["ids"]))
+    response = a["admin"].request(method, template.format(**b["ids"]), filled(body, b["ids"]))
     nowhere = dict.fromkeys(b["ids"], NEVER)
-    never = a["admin"].request(method, template.format(**nowhere), _filled(body, nowhere))
+    never = a["admin"].request(method, template.format(**nowhere), filled(body, nowhere))
     assert response.status == 404
     assert response.error["code"] == never.error["code"] == "NOT_FOUND"
-    assert response.error["message"].replace(b["ids"][_param(template)], "<id>") == never.error[
+    assert response.error["message"].replace(b["ids"][param(template)], "<id>") == never.error[
         "message"
     ].replace(NEVER, "<id>")
-    assert partition(cloud, b["table"], b["tenant"]["tenantId"]) == before
+    after = state_of(world)
+    assert after["tenant-b partition"] == before["tenant-b partition"]
+    assert after["tenant-b objects"] == before["tenant-b objects"]
+    assert after == before  # nor anything of the caller's: the request was refused
     assert b["tenant"]["tenantId"] not in str(response.body)
-
-
-@pytest.mark.parametrize(("method", "template", "body"), ROUTES, ids=[f"{m} {t}" for m, t, _ in ROUTES])
-def test_the_same_route_works_on_the_own_tenant(
-    world: dict[str, Any], method: str, template: str, body: Any
-) -> None:
-    a = world["tenant-a"]
-    response = a["admin"].request(method, template.format(**a["ids"]), _filled(body, a["ids"]))
-    assert response.status in (200, 201, 204), response.body
-
-
-DATASET_ROUTES = [route for route in ROUTES if route[1].startswith("/datasets/")]
 
 
 class _Recorded:
@@ -181,7 +121,7 @@ class _Recorded:
 
 
 def test_another_tenants_dataset_objects_are_never_reached(
-    cloud: Cloud, world: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    world: dict[str, Any], before: State, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Every dataset route on another tenant's dataset id is a 404 that makes no S3 call at all (so
     its objects are never read, copied or deleted), while the same routes on the caller's own
@@ -209,20 +149,10 @@ def test_another_tenants_dataset_objects_are_never_reached(
     s3 = boto3.client("s3")
     for key in b["objects"]:
         assert s3.head_object(Bucket=b["bucket"], Key=key)["ContentLength"] > 0
+    assert state_of(world) == before
 
 
-def _param(template: str) -> str:
-    return template.split("{")[1].split("}")[0]
-
-
-def _filled(body: Any, ids: dict[str, str]) -> Any:
-    """A body whose text may name the world's ids as the path does (`{"userId": "{adminId}"}`)."""
-    if isinstance(body, dict):
-        return {name: _filled(value, ids) for name, value in body.items()}
-    return body.format(**ids) if isinstance(body, str) else body
-
-
-def test_lists_and_audit_show_only_the_own_tenant(world: dict[str, Any]) -> None:
+def test_lists_and_audit_show_only_the_own_tenant(world: dict[str, Any], before: State) -> None:
     a, b = world["tenant-a"], world["tenant-b"]
     for path in (
         "/users",
@@ -232,7 +162,7 @@ def test_lists_and_audit_show_only_the_own_tenant(world: dict[str, Any]) -> None
         "/usage",
         "/secrets",
         "/cards",
-        "/cards?datasetId=ds-tenant-b",
+        f"/cards?datasetId=ds-{b['slug']}",
         "/datasets",
         "/groups",
         f"/groups/{a['ids']['groupId']}/members",
@@ -241,12 +171,13 @@ def test_lists_and_audit_show_only_the_own_tenant(world: dict[str, Any]) -> None
         f"/dashboards/{a['ids']['dashboardId']}/filter-views",
     ):
         body = str(a["admin"].get(path).body)
-        for value in (*b["ids"].values(), b["tenant"]["tenantId"], "tenant-b"):
+        for value in (*b["ids"].values(), b["tenant"]["tenantId"], b["slug"]):
             assert value not in body, (path, value)
-    assert a["admin"].get("/me").data["email"] == "admin@tenant-a.example"
+    assert a["admin"].get("/me").data["email"] == f"admin@{a['slug']}.example"
+    assert state_of(world) == before  # reading wrote nothing
 
 
-def test_config_is_the_own_tenants(world: dict[str, Any]) -> None:
+def test_config_is_the_own_tenants(world: dict[str, Any], before: State) -> None:
     """`GET /config` names no tenant but the caller's: its own tier, limits and counts."""
     a, b = world["tenant-a"], world["tenant-b"]
     config = a["admin"].get("/config")
@@ -257,11 +188,11 @@ def test_config_is_the_own_tenants(world: dict[str, Any]) -> None:
     assert b["tenant"]["tenantId"] not in str(config.body)
     other = b["admin"].get("/config").data
     assert (other["tenantId"], other["tier"]) == (b["tenant"]["tenantId"], "ENTERPRISE")
+    assert state_of(world) == before  # reading wrote nothing
 
 
-def test_a_request_body_cannot_choose_the_tenant(cloud: Cloud, world: dict[str, Any]) -> None:
+def test_a_request_body_cannot_choose_the_tenant(world: dict[str, Any], before: State) -> None:
     a, b = world["tenant-a"], world["tenant-b"]
-    before = partition(cloud, b["table"], b["tenant"]["tenantId"])
     sneaky = a["admin"].post("/agents", {"name": "x", "tenantId": b["tenant"]["tenantId"]})
     assert sneaky.status == 422  # unknown fields are refused outright
-    assert partition(cloud, b["table"], b["tenant"]["tenantId"]) == before
+    assert state_of(world) == before
