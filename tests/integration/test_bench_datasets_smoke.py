@@ -63,7 +63,8 @@ def test_the_import_typed_every_generated_column_and_reports_its_throughput(sect
         seconds = imp["import_s" if not prefix else "convert_s"]
         assert seconds > 0
         assert imp[f"{prefix}rows_per_s"] == pytest.approx(ROWS / seconds, rel=0.01)
-        assert imp[f"{prefix}mb_per_s"] == pytest.approx(imp["csv_bytes"] / 1e6 / seconds, abs=0.01)
+        # the seconds are rounded to 1 ms: at smoke sizes that moves the rate by up to 1 %
+        assert imp[f"{prefix}mb_per_s"] == pytest.approx(imp["csv_bytes"] / 1e6 / seconds, rel=0.01, abs=0.01)
 
 
 def test_the_preview_answers_the_first_rows_of_the_imported_dataset(section: dict[str, Any]) -> None:
