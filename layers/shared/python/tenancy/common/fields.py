@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from tenancy.common.keys import ID_MAX_LENGTH, ID_PATTERN
 
@@ -28,6 +29,23 @@ Email = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN)]
 IdRef = Annotated[str, StringConstraints(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NAME_PATTERN)]
 Description = Annotated[str, StringConstraints(max_length=1000, pattern=TEXT_PATTERN)]
+
+
+def _a_date(value: str) -> str:
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be a date that exists (YYYY-MM-DD)") from None
+    return value
+
+
+# A calendar date that exists: the documented shape, then the calendar (`2026-02-31` is refused).
+IsoDate = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"),
+    AfterValidator(_a_date),
+    Field(description="a calendar date, YYYY-MM-DD"),
+]
 
 
 def _json_integer(value: object) -> object:

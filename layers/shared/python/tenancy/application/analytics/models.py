@@ -9,11 +9,9 @@ of one of its datasets; elsewhere it is ignored (`filterApplicable: false`).
 
 from __future__ import annotations
 
-import datetime
 from typing import Annotated, Any
 
 from pydantic import (
-    AfterValidator,
     BeforeValidator,
     Discriminator,
     Field,
@@ -24,29 +22,13 @@ from pydantic import (
 )
 
 from tenancy.application.cards.models import CardFieldChecks, Code, Columns, DatasetIds, Params
-from tenancy.common.fields import TEXT_PATTERN, IdRef, Request, View
+from tenancy.common.fields import TEXT_PATTERN, IdRef, IsoDate, Request, View
 
 MAX_FILTERS = 20
 MAX_VALUES = 200
 
 ColumnName = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=TEXT_PATTERN)]
 Value = Annotated[str, StringConstraints(max_length=200, pattern=TEXT_PATTERN)]
-
-
-def _a_date(value: str) -> str:
-    try:
-        datetime.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("must be a date that exists (YYYY-MM-DD)") from None
-    return value
-
-
-IsoDate = Annotated[
-    str,
-    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"),
-    AfterValidator(_a_date),
-    Field(description="a calendar date, YYYY-MM-DD"),
-]
 
 
 def _json_boolean(value: object) -> object:

@@ -9,11 +9,9 @@ values naming the dashboard's filters) is checked by the service.
 
 from __future__ import annotations
 
-import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -32,6 +30,7 @@ from tenancy.common.fields import (
     TEXT_PATTERN,
     Description,
     IdRef,
+    IsoDate,
     Name,
     Request,
     Version,
@@ -79,22 +78,6 @@ Flag = Annotated[bool, BeforeValidator(_json_boolean)]
 # A dataset column a filter applies to, and a value a category filter offers.
 ColumnName = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=TEXT_PATTERN)]
 Option = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=TEXT_PATTERN)]
-
-
-def _a_date(value: str) -> str:
-    try:
-        datetime.date.fromisoformat(value)
-    except ValueError:
-        raise ValueError("must be a date that exists (YYYY-MM-DD)") from None
-    return value
-
-
-IsoDate = Annotated[
-    str,
-    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"),
-    AfterValidator(_a_date),
-    Field(description="a calendar date, YYYY-MM-DD"),
-]
 
 
 # The default of a composite field an update may leave out (never validated; see
